@@ -1,0 +1,23 @@
+/** Maps every error kind to one readable line on stderr and an exit code. */
+import { KasiError } from "../core/errors.ts";
+
+const EXIT_CODES: Record<KasiError["code"], number> = {
+  CONFIG_INVALID: 2,
+  INPUT_INVALID: 2,
+  PORT_IN_USE: 3,
+  DATABASE_UNAVAILABLE: 4,
+  BROKER_UNAVAILABLE: 4,
+  MIGRATION_FAILED: 5,
+};
+
+export function handleError(error: unknown): number {
+  if (error instanceof KasiError) {
+    console.error(`kasi: ${error.message}`);
+    return EXIT_CODES[error.code];
+  }
+  if (error instanceof Error && error.name === "CommanderError") {
+    return (error as Error & { exitCode?: number }).exitCode ?? 2;
+  }
+  console.error("kasi: unexpected error:", error);
+  return 1;
+}

@@ -1,0 +1,17 @@
+/** Errors with a stable `code`, so the CLI maps each kind to one message and exit code. */
+export type KasiErrorCode =
+  | "CONFIG_INVALID"
+  | "PORT_IN_USE"
+  | "DATABASE_UNAVAILABLE"
+  | "BROKER_UNAVAILABLE"
+  | "MIGRATION_FAILED"
+  | "INPUT_INVALID";
+
+export class KasiError extends Error {
+  readonly code: KasiErrorCode;
+  constructor(code: KasiErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KasiError";
+    this.code = code;
+  }
+}

@@ -1,0 +1,47 @@
+/** What Kasi knows about a site's equipment: the inputs of every prediction and decision. */
+import { z } from "zod";
+import { SITE_ID_PATTERN } from "./topics.ts";
+
+export const CHEMISTRIES = ["flooded-lead-acid", "agm", "lifepo4"] as const;
+export type Chemistry = typeof CHEMISTRIES[number];
+
+export const SiteProfileSchema = z.object({
+  siteId: z.string().regex(SITE_ID_PATTERN),
+  name: z.string().max(200).optional(),
+  chemistry: z.enum(CHEMISTRIES),
+  nominalV: z.union([z.literal(12), z.literal(24), z.literal(48)]),
+  capacityWh: z.number().positive().max(10_000_000),
+  /** Planning never discharges below this SoC. */
+  reserveSocPct: z.number().min(0).max(100),
+  tankL: z.number().min(0).max(100_000),
+  generatorRatedKw: z.number().min(0).max(10_000),
+  pvKwp: z.number().min(0).max(100_000),
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  /** IANA zone, e.g. "Africa/Lagos". */
+  timeZone: z.string().min(1).max(64),
+});
+export type SiteProfile = z.infer<typeof SiteProfileSchema>;
+
+/**
+ * Profile assumed for a first-generation site until an operator records its own.
+ * 12 V / 5000 Wh is fixed by the first generation's spec; the lead-acid chemistry follows from
+ * its 13.8 V float and 11.5–12.1 V switch-over thresholds. Tank and generator size are not in
+ * its messages: 100 L and 5 kW are typical of a single telecom site and are stated as assumptions.
+ * Reserve 50 %: the usual depth-of-discharge limit for lead-acid cycle life.
+ */
+export function legacySiteProfile(siteId: string): SiteProfile {
+  return {
+    siteId,
+    chemistry: "flooded-lead-acid",
+    nominalV: 12,
+    capacityWh: 5000,
+    reserveSocPct: 50,
+    tankL: 100,
+    generatorRatedKw: 5,
+    pvKwp: 0,
+    latitude: 0,
+    longitude: 0,
+    timeZone: "UTC",
+  };
+}
