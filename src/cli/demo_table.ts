@@ -1,0 +1,57 @@
+/** The demo's live table: one row per site, fixed-width columns a person can read at a glance. */
+
+export interface DemoRow {
+  siteId: string;
+  status: string;
+  source: string | null;
+  socPct: number | null;
+  fuelPct: number | null;
+  loadW: number | null;
+  pvW: number | null;
+  batteryH: number | null;
+  dieselH: number | null;
+  mode: string | null;
+  commandSeq: number | null;
+}
+
+const COLUMNS: { title: string; width: number; cell: (r: DemoRow) => string }[] = [
+  { title: "SITE", width: 14, cell: (r) => r.siteId },
+  { title: "LINK", width: 8, cell: (r) => r.status },
+  { title: "SOURCE", width: 10, cell: (r) => r.source ?? "-" },
+  { title: "SOC", width: 7, cell: (r) => fixed(r.socPct, 1, " %") },
+  { title: "FUEL", width: 7, cell: (r) => fixed(r.fuelPct, 0, " %") },
+  { title: "LOAD", width: 8, cell: (r) => fixed(r.loadW, 0, " W") },
+  { title: "PV", width: 8, cell: (r) => fixed(r.pvW, 0, " W") },
+  { title: "BATT LEFT", width: 10, cell: (r) => hours(r.batteryH) },
+  { title: "DIESEL LEFT", width: 12, cell: (r) => hours(r.dieselH) },
+  {
+    title: "LAST COMMAND",
+    width: 20,
+    cell: (r) => r.mode === null ? "-" : `${r.mode} (#${r.commandSeq ?? "?"})`,
+  },
+];
+
+function fixed(value: number | null, digits: number, unit: string): string {
+  return value === null ? "-" : `${value.toFixed(digits)}${unit}`;
+}
+
+function hours(value: number | null): string {
+  if (value === null) return "-";
+  if (value >= 168) return "> 1 week";
+  return `${value.toFixed(1)} h`;
+}
+
+function pad(text: string, width: number, right: boolean): string {
+  const cut = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  return right ? cut.padStart(width) : cut.padEnd(width);
+}
+
+/** Renders the rows under a header line; numeric columns are right-aligned. */
+export function renderDemoTable(rows: readonly DemoRow[]): string {
+  const right = (i: number) => i >= 3 && i <= 8;
+  const header = COLUMNS.map((c, i) => pad(c.title, c.width, right(i))).join("  ");
+  const lines = rows.map((r) =>
+    COLUMNS.map((c, i) => pad(c.cell(r), c.width, right(i))).join("  ")
+  );
+  return [header, ...lines].join("\n");
+}
