@@ -1,0 +1,407 @@
+/**
+ * The site agent: every tick it reads the sensors, decides locally (src/core/policy.ts), drives
+ * the outputs and publishes telemetry; strategic commands from the backend only tune the
+ * decision's thresholds. The control loop never waits on the MQTT link: while offline, telemetry
+ * and events go to a bounded queue that is flushed on reconnect.
+ *
+ * Two clocks:
+ * - Simulated clock: starts at `startTime` and moves `telemetryIntervalS` per tick, whatever the
+ *   speed. The physics (`driver.advance`) and the policy's timers (minimum run time, shed delays)
+ *   use it, so `--speed 60` runs an hour of site behaviour per real minute.
+ * - Wall clock (`clock`, default real time): the clock the backend and device share. Command
+ *   validity (`issued_at`/`valid_until` are real wall-clock times set by the backend) and the
+ *   telemetry `ts` use it. The simulated clock must not be sent as `ts`: at speed > 1 it runs
+ *   ahead of real time and the backend re-stamps anything more than 5 min in the future
+ *   (MAX_CLOCK_AHEAD_MS in src/core/telemetry.ts). At speed 1 the two clocks coincide.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
+import { socFromOcv } from "../core/battery.ts";
+import type { Mode, StrategicCommand } from "../core/command.ts";
+import type { Logger } from "../core/log.ts";
+import {
+  decide,
+  type Decision,
+  initialPolicyMemory,
+  type PolicyMemory,
+  type PolicyParams,
+  thresholdsFor,
+} from "../core/policy.ts";
+import type { SiteProfile } from "../core/site_profile.ts";
+import { encodeTelemetryV1, type TelemetryRecord } from "../core/telemetry.ts";
+import { v1Topic } from "../core/topics.ts";
+import { type Driver, type Outputs, SAFE_OUTPUTS, type SensorReadings } from "./driver.ts";
+import { CommandGate } from "./command_gate.ts";
+import { OfflineQueue } from "./offline_queue.ts";
+
+export interface AgentOptions {
+  siteId: string;
+  mqttUrl: string;
+  driver: Driver;
+  profile: SiteProfile;
+  /** Simulated seconds between ticks (and telemetry messages). Default 10. */
+  telemetryIntervalS?: number;
+  /** Simulated seconds per real second. Default 1. */
+  speed?: number;
+  log: Logger;
+  /** Start of the simulated clock. Default: the wall clock at `start()`. */
+  startTime?: Date;
+  mqttOptions?: IClientOptions;
+  policyParams?: Partial<PolicyParams>;
+  /** Messages kept while offline; beyond it the oldest are dropped and counted. Default 10,000. */
+  offlineQueueLimit?: number;
+  /** The wall clock. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+export type AgentEventKind =
+  | "decision"
+  | "command-accepted"
+  | "command-rejected"
+  | "fallback-local-defaults"
+  | "output-mismatch"
+  | "driver-error";
+
+/** The JSON published on `v1Topic(site, "event")`. */
+export interface AgentEvent {
+  ts: string;
+  kind: AgentEventKind;
+  detail: string;
+  reasons: string[];
+  command_seq?: number;
+}
+
+export interface AgentSnapshot {
+  siteId: string;
+  running: boolean;
+  simTime: Date;
+  ticks: number;
+  readings: SensorReadings | null;
+  /** SoC the policy used: the sensor's, or estimated from the battery voltage. */
+  socPct: number | null;
+  socFromVoltage: boolean;
+  decision: Decision | null;
+  outputs: Outputs | null;
+  /** The last accepted command, valid or since expired. */
+  commandSeq: number | null;
+  mode: Mode | null;
+  commandValidUntil: Date | null;
+  usingLocalDefaults: boolean;
+  connected: boolean;
+  queued: number;
+  dropped: number;
+  /** Sequence number of the last telemetry message (-1 before the first). */
+  telemetrySeq: number;
+}
+
+export class DeviceAgent {
+  readonly #o: AgentOptions;
+  readonly #intervalS: number;
+  readonly #periodMs: number;
+  readonly #clock: () => Date;
+  readonly #queue: OfflineQueue;
+  #client: MqttClient | null = null;
+  #running = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #inflight: Promise<void> = Promise.resolve();
+  #nextAtMs = 0;
+  #simNow = new Date(0);
+  #ticks = 0;
+  #memory: PolicyMemory | null = null;
+  #readings: SensorReadings | null = null;
+  #socPct: number | null = null;
+  #socFromVoltage = false;
+  #decision: Decision | null = null;
+  #outputs: Outputs | null = null;
+  readonly #gate: CommandGate;
+  #seq = -1;
+  #subscribed = false;
+  #offlineWarned = false;
+  #everConnected = false;
+
+  constructor(options: AgentOptions) {
+    const intervalS = options.telemetryIntervalS ?? 10;
+    const speed = options.speed ?? 1;
+    if (!(intervalS > 0)) {
+      throw new RangeError(`telemetryIntervalS must be > 0, got ${intervalS}`);
+    }
+    if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
+    this.#o = options;
+    this.#intervalS = intervalS;
+    this.#periodMs = intervalS * 1000 / speed;
+    this.#clock = options.clock ?? (() => new Date());
+    this.#queue = new OfflineQueue(options.offlineQueueLimit);
+    this.#gate = new CommandGate(options.siteId);
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) throw new Error(`The agent of site "${this.#o.siteId}" is already running`);
+    const { siteId, log, driver } = this.#o;
+    this.#simNow = this.#o.startTime ?? this.#clock();
+    const outputs = await driver.readOutputs();
+    this.#running = true;
+    this.#memory = initialPolicyMemory(
+      { source: outputs.source, genOn: outputs.genRun, shedTier: outputs.shedTier },
+      this.#simNow,
+    );
+    const client = mqtt.connect(this.#o.mqttUrl, {
+      clientId: `kasi-device-${siteId}-${crypto.randomUUID().slice(0, 8)}`,
+      reconnectPeriod: 2000,
+      connectTimeout: 10_000,
+      will: { topic: v1Topic(siteId, "status"), payload: "offline", qos: 1, retain: true },
+      ...this.#o.mqttOptions,
+    });
+    this.#client = client;
+    client.on("connect", () => this.#onConnect(client));
+    // One warning per outage; the retries in between are debug noise.
+    client.on("offline", () => {
+      if (!this.#offlineWarned) log.warn("broker unreachable: working offline, queueing telemetry");
+      this.#offlineWarned = true;
+    });
+    client.on("error", (error) => {
+      if (this.#offlineWarned) log.debug("mqtt error", { error: error.message });
+      else log.warn("mqtt error", { error: error.message });
+    });
+    client.on("message", (topic, payload) => {
+      try {
+        if (topic === v1Topic(siteId, "command")) this.#onCommand(payload);
+      } catch (error) {
+        log.error("could not handle a message", { topic, error });
+      }
+    });
+    log.info("device agent started", {
+      site: siteId,
+      mqttUrl: this.#o.mqttUrl,
+      intervalS: this.#intervalS,
+      speed: this.#o.speed ?? 1,
+      simTime: this.#simNow.toISOString(),
+    });
+    const t = thresholdsFor(null, { profile: this.#o.profile, params: this.#o.policyParams });
+    log.info(
+      `no command yet: safe local defaults, start gen at ${t.startSocPct} %, stop at ` +
+        `${t.stopSocPct} %, reserve ${t.reserveSocPct} %`,
+    );
+    this.#nextAtMs = performance.now();
+    await this.#runTick(0);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#running = false;
+    clearTimeout(this.#timer);
+    await this.#inflight;
+    const { driver, log, siteId } = this.#o;
+    try {
+      await driver.setOutputs({ ...SAFE_OUTPUTS });
+      this.#outputs = await driver.readOutputs();
+    } catch (error) {
+      log.error("could not set the safe outputs on stop", { error });
+    }
+    const client = this.#client;
+    this.#client = null;
+    if (client) {
+      if (client.connected) {
+        try {
+          await client.publishAsync(v1Topic(siteId, "status"), "offline", { qos: 1, retain: true });
+        } catch (error) {
+          log.warn("could not publish status offline", { error });
+        }
+      }
+      await client.endAsync(!client.connected);
+    }
+    log.info("device agent stopped", { site: siteId, queuedUnsent: this.#queue.size });
+  }
+
+  snapshot(): AgentSnapshot {
+    return {
+      siteId: this.#o.siteId,
+      running: this.#running,
+      simTime: new Date(this.#simNow),
+      ticks: this.#ticks,
+      readings: this.#readings,
+      socPct: this.#socPct,
+      socFromVoltage: this.#socFromVoltage,
+      decision: this.#decision,
+      outputs: this.#outputs,
+      commandSeq: this.#gate.lastAccepted?.seq ?? null,
+      mode: this.#gate.lastAccepted?.mode ?? null,
+      commandValidUntil: this.#gate.lastAccepted?.validUntil ?? null,
+      usingLocalDefaults: this.#gate.usingLocalDefaults,
+      connected: this.#client?.connected ?? false,
+      queued: this.#queue.size,
+      dropped: this.#queue.dropped,
+      telemetrySeq: this.#seq,
+    };
+  }
+
+  #runTick(dtS: number): Promise<void> {
+    this.#inflight = this.#tick(dtS).catch((error) => {
+      this.#o.log.error("tick failed", { error });
+      this.#event("driver-error", `tick failed: ${(error as Error).message}`, []);
+    }).finally(() => this.#schedule());
+    return this.#inflight;
+  }
+
+  #schedule() {
+    if (!this.#running) return;
+    // Aim at fixed instants so the period does not drift by the tick's own duration; after a
+    // stall (suspended process, slow driver) start afresh instead of bursting to catch up.
+    const nowMs = performance.now();
+    this.#nextAtMs = Math.max(this.#nextAtMs + this.#periodMs, nowMs - this.#periodMs);
+    const delayMs = Math.max(0, this.#nextAtMs - nowMs);
+    this.#timer = setTimeout(() => this.#runTick(this.#intervalS), delayMs);
+  }
+
+  async #tick(dtS: number): Promise<void> {
+    const { driver, profile, log, siteId } = this.#o;
+    this.#simNow = new Date(this.#simNow.getTime() + dtS * 1000);
+    await driver.advance?.(dtS, this.#simNow);
+    const readings = await driver.readSensors();
+    const wallNow = this.#clock();
+    const command = this.#activeCommand(wallNow);
+    const socFromVoltage = readings.socPct === null;
+    const socPct = readings.socPct ??
+      socFromOcv(profile.chemistry, profile.nominalV, readings.batteryV);
+    const decision = decide({
+      ...this.#memory!,
+      socPct,
+      batteryV: readings.batteryV,
+      loadW: readings.loadW,
+      pvW: readings.pvW,
+      fuelPct: readings.fuelPct,
+      genRunning: readings.genRunning,
+    }, { command, now: this.#simNow, params: this.#o.policyParams, profile });
+    this.#memory = decision.memory;
+    const wanted: Outputs = {
+      source: decision.source,
+      genRun: decision.genOn,
+      shedTier: decision.shedTier,
+    };
+    await driver.setOutputs(wanted);
+    const actual = await driver.readOutputs();
+    this.#ticks++;
+    this.#readings = readings;
+    this.#socPct = socPct;
+    this.#socFromVoltage = socFromVoltage;
+    this.#decision = decision;
+    this.#outputs = actual;
+
+    if (decision.changed.length > 0) {
+      log.info(`decision: ${decision.reasons.slice(1).join("; ")}`, {
+        changed: decision.changed,
+        source: decision.source,
+        genOn: decision.genOn,
+        shedTier: decision.shedTier,
+        shutdown: decision.shutdown,
+      });
+      this.#event("decision", `changed ${decision.changed.join(", ")}`, decision.reasons);
+    }
+    if (
+      actual.source !== wanted.source || actual.genRun !== wanted.genRun ||
+      actual.shedTier !== wanted.shedTier
+    ) {
+      const detail = `outputs read back ${JSON.stringify(actual)} differ from the ` +
+        `commanded ${JSON.stringify(wanted)}`;
+      log.error(detail);
+      this.#event("output-mismatch", detail, decision.reasons);
+    }
+
+    const record: TelemetryRecord = {
+      siteId,
+      time: wallNow,
+      protocol: "v1",
+      source: actual.source,
+      batteryV: round(readings.batteryV, 2),
+      batteryA: readings.batteryA === null ? null : round(readings.batteryA, 1),
+      socPct: round(Math.min(100, Math.max(0, socPct)), 1),
+      batteryTempC: readings.batteryTempC === null ? null : round(readings.batteryTempC, 1),
+      loadW: round(Math.max(0, readings.loadW), 0),
+      pvW: readings.pvW === null ? null : round(Math.max(0, readings.pvW), 0),
+      genRunning: readings.genRunning,
+      genW: readings.genW === null ? null : round(Math.max(0, readings.genW), 0),
+      fuelPct: readings.fuelPct === null ? null : round(readings.fuelPct, 1),
+      shedTier: actual.shedTier,
+      seq: ++this.#seq,
+      clockRestamped: false,
+    };
+    this.#publish(v1Topic(siteId, "telemetry"), encodeTelemetryV1(record));
+  }
+
+  /** The held command if still valid; on its expiry, reports the fallback to local defaults. */
+  #activeCommand(wallNow: Date): StrategicCommand | null {
+    const { command, expired } = this.#gate.active(wallNow);
+    if (expired) {
+      const t = thresholdsFor(null, { profile: this.#o.profile, params: this.#o.policyParams });
+      const detail = `command seq ${expired.seq} expired (valid_until ` +
+        `${expired.validUntil.toISOString()}): falling back to safe local defaults, start gen ` +
+        `at ${t.startSocPct} %, stop at ${t.stopSocPct} %, reserve ${t.reserveSocPct} %`;
+      this.#o.log.warn(detail, { seq: expired.seq });
+      this.#event("fallback-local-defaults", detail, [], expired.seq);
+    }
+    return command;
+  }
+
+  #onConnect(client: MqttClient) {
+    const { siteId, log } = this.#o;
+    this.#offlineWarned = false;
+    log.info("connected to the broker", { mqttUrl: this.#o.mqttUrl });
+    client.publish(v1Topic(siteId, "status"), "online", { qos: 1, retain: true });
+    // mqtt.js re-subscribes by itself after a reconnect; subscribe only until it succeeded once.
+    if (!this.#subscribed) {
+      client.subscribe(v1Topic(siteId, "command"), { qos: 1 }, (error) => {
+        if (error) log.error("could not subscribe to commands", { error });
+        else this.#subscribed = true;
+      });
+    }
+    const queued = this.#queue.drain();
+    // The first tick runs before the first connection; only a real outage is worth an info line.
+    if (queued.length > 0) {
+      const fields = { messages: queued.length, dropped: this.#queue.dropped };
+      if (this.#everConnected) log.info("flushing telemetry queued while offline", fields);
+      else log.debug("flushing telemetry queued before the first connection", fields);
+    }
+    this.#everConnected = true;
+    for (const m of queued) client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain });
+  }
+
+  #onCommand(payload: Uint8Array) {
+    const { log } = this.#o;
+    const outcome = this.#gate.receive(payload, this.#clock());
+    switch (outcome.kind) {
+      case "ignored":
+        log.debug(`command ignored: ${outcome.detail}`);
+        return;
+      case "rejected":
+        log.warn(`command rejected: ${outcome.detail}`, { seq: outcome.seq });
+        this.#event("command-rejected", outcome.detail, [], outcome.seq ?? undefined);
+        return;
+      case "accepted": {
+        const c = outcome.command;
+        log.info(outcome.detail, { seq: c.seq, reason: c.reason });
+        this.#event("command-accepted", outcome.detail, c.reason ? [c.reason] : [], c.seq);
+      }
+    }
+  }
+
+  #event(kind: AgentEventKind, detail: string, reasons: string[], seq?: number) {
+    const event: AgentEvent = { ts: this.#clock().toISOString(), kind, detail, reasons };
+    if (seq !== undefined) event.command_seq = seq;
+    this.#publish(v1Topic(this.#o.siteId, "event"), JSON.stringify(event));
+  }
+
+  /** Publishes now when connected, else queues; never blocks the control loop. */
+  #publish(topic: string, payload: string) {
+    const client = this.#client;
+    if (client?.connected) {
+      client.publish(topic, payload, { qos: 1, retain: false }, (error) => {
+        if (error) this.#o.log.warn("publish failed", { topic, error: error.message });
+      });
+    } else {
+      this.#queue.push({ topic, payload, qos: 1, retain: false });
+    }
+  }
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,72 @@
+import assert from "node:assert/strict";
+import type { SimSite } from "../../src/core/simulator.ts";
+import { SimDriver } from "../../src/device/sim_driver.ts";
+import { SIM_PRESET_NAMES, SIM_PRESETS, simSiteFromPreset } from "../../src/device/sim_presets.ts";
+import { SiteProfileSchema } from "../../src/core/site_profile.ts";
+
+const NOON = new Date("2026-03-20T12:00:00Z");
+
+/** 12 V 5000 Wh, no PV, a constant 1000 W: 1 h on battery costs 1000 / 5000 = 20 % SoC. */
+const SITE: SimSite = {
+  ...simSiteFromPreset(SIM_PRESETS.small, { siteId: "drv-1", seed: 1 }),
+  load: { baseW: 1000, daytimeW: 0, eveningW: 0, noiseFrac: 0 },
+};
+const NO_PV: SimSite = { ...SITE, profile: { ...SITE.profile, pvKwp: 0 } };
+
+function driver(site = NO_PV) {
+  return new SimDriver({ site, initialSocPct: 80, initialFuelPct: 50, now: NOON });
+}
+
+Deno.test("SimDriver starts in the safe outputs and reads back what was set", async () => {
+  const d = driver();
+  assert.deepEqual(await d.readOutputs(), { source: "battery", genRun: false, shedTier: 0 });
+  await d.setOutputs({ source: "generator", genRun: true, shedTier: 2 });
+  assert.deepEqual(await d.readOutputs(), { source: "generator", genRun: true, shedTier: 2 });
+});
+
+Deno.test("SimDriver moves the physics only on advance()", async () => {
+  const d = driver();
+  assert.equal((await d.readSensors()).socPct, 80);
+  assert.equal((await d.readSensors()).pvW, null, "no PV on the site: null, not 0");
+  await d.advance(3600, new Date(NOON.getTime() + 3_600_000));
+  // 80 % − 1000 W · 1 h / 5000 Wh = 60 %.
+  assert.ok(Math.abs((await d.readSensors()).socPct! - 60) < 1e-9);
+  // Fuel: 50 % of 100 L, untouched with the generator off.
+  assert.equal((await d.readSensors()).fuelPct, 50);
+});
+
+Deno.test("SimDriver fault injection: an empty tank or a failed generator never runs", async () => {
+  const d = driver();
+  await d.setOutputs({ source: "battery", genRun: true, shedTier: 0 });
+  d.setGeneratorFailed(true);
+  await d.advance(60, NOON);
+  assert.equal((await d.readSensors()).genRunning, false);
+  d.setGeneratorFailed(false);
+  d.setFuelPct(0);
+  await d.advance(60, NOON);
+  assert.equal((await d.readSensors()).genRunning, false);
+  d.setFuelPct(40);
+  await d.advance(60, NOON);
+  assert.equal((await d.readSensors()).genRunning, true);
+  assert.throws(() => d.setFuelPct(120), /fuelPct must be 0..100, got 120/);
+});
+
+Deno.test("SimDriver rejects bad outputs and use after close, naming the value", async () => {
+  const d = driver();
+  await assert.rejects(
+    d.setOutputs({ source: "battery", genRun: false, shedTier: 4 }),
+    /shedTier must be an integer 0..3, got 4/,
+  );
+  await assert.rejects(d.advance(-1, NOON), /dtS must be a finite number ≥ 0, got -1/);
+  await d.close();
+  await assert.rejects(d.readSensors(), /closed/);
+});
+
+Deno.test("SIM_PRESETS are valid site profiles of three different sizes", () => {
+  const sizes = SIM_PRESET_NAMES.map((name) => {
+    const site = simSiteFromPreset(SIM_PRESETS[name], { siteId: `preset-${name}`, seed: 1 });
+    SiteProfileSchema.parse(site.profile);
+    return [site.profile.nominalV, site.profile.capacityWh];
+  });
+  assert.deepEqual(sizes, [[12, 5_000], [24, 10_000], [48, 30_000]]);
+});
