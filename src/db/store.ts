@@ -246,7 +246,7 @@ export async function insertCommand(
   const result = await db`
     insert into commands (site_id, seq, issued_at, valid_until, topic, payload)
     values (${command.siteId}, ${command.seq}, ${command.issuedAt}, ${command.validUntil},
-      ${options.topic}, ${options.payload}::jsonb)
+      ${options.topic}, ${options.payload}::text::jsonb)
     on conflict (site_id, seq) do nothing`;
   return result.count === 1;
 }

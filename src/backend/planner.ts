@@ -1,0 +1,127 @@
+/**
+ * The planner: after each committed batch, new advice for every site whose telemetry moved on,
+ * and a command when the advice changed or the command interval is up. A command is stored
+ * (insertCommand, which also makes its seq durable) before it is published, so seq keeps rising
+ * across restarts and every command sent is on record.
+ */
+import type mqtt from "mqtt";
+import type postgres from "postgres";
+import { adviceChanged, commandFromAdvice, computeAdvice } from "../core/advice.ts";
+import { encodeCommandV1, encodeLegacyCommand, type StrategicCommand } from "../core/command.ts";
+import type { Logger } from "../core/log.ts";
+import { legacyCommandTopic, v1Topic } from "../core/topics.ts";
+import { unknownWeather } from "../core/weather.ts";
+import { insertCommand } from "../db/store.ts";
+import { hasLocation, profileOf, type SiteStates } from "./site_state.ts";
+import type { WeatherProvider } from "./weather_provider.ts";
+
+/**
+ * A command stays valid for three intervals, and at least 5 min: a device keeps following it
+ * through two missed updates (a broker restart, a slow planner), yet falls back to its own
+ * defaults soon after the backend goes quiet.
+ */
+export const MIN_COMMAND_VALIDITY_MS = 5 * 60 * 1000;
+export const COMMAND_VALIDITY_INTERVALS = 3;
+
+export function commandValidityMs(commandIntervalS: number): number {
+  return Math.max(COMMAND_VALIDITY_INTERVALS * commandIntervalS * 1000, MIN_COMMAND_VALIDITY_MS);
+}
+
+export interface PlannerOptions {
+  sql: postgres.Sql;
+  mqtt: mqtt.MqttClient;
+  sites: SiteStates;
+  weather: WeatherProvider;
+  log: Logger;
+  commandIntervalS: number;
+  now: () => Date;
+  onCommandSent: (command: StrategicCommand) => void;
+}
+
+export class Planner {
+  readonly #o: PlannerOptions;
+  /** Sites being planned now; a site asked for again meanwhile is planned once more after. */
+  readonly #running = new Map<string, Promise<void>>();
+  readonly #again = new Set<string>();
+
+  constructor(options: PlannerOptions) {
+    this.#o = options;
+  }
+
+  /** Plans each site in the background; never throws. */
+  schedule(siteIds: Iterable<string>): void {
+    for (const siteId of siteIds) {
+      if (this.#running.has(siteId)) {
+        this.#again.add(siteId);
+        continue;
+      }
+      const run = this.#planSafely(siteId).finally(() => {
+        this.#running.delete(siteId);
+        if (this.#again.delete(siteId)) this.schedule([siteId]);
+      });
+      this.#running.set(siteId, run);
+    }
+  }
+
+  /** Resolves when no plan is running. */
+  async idle(): Promise<void> {
+    while (this.#running.size > 0) {
+      await Promise.all([...this.#running.values()]);
+    }
+  }
+
+  async #planSafely(siteId: string): Promise<void> {
+    try {
+      await this.#plan(siteId);
+    } catch (error) {
+      this.#o.log.error("planning failed", { siteId, error });
+    }
+  }
+
+  async #plan(siteId: string): Promise<void> {
+    const state = this.#o.sites.get(siteId);
+    if (!state?.latest) return;
+    const profile = profileOf(state);
+    const now = this.#o.now();
+    const weather = hasLocation(profile)
+      ? await this.#o.weather.forecastFor(profile, now)
+      : unknownWeather("site location not set");
+    const advice = computeAdvice({
+      profile,
+      latest: state.latest,
+      meanLoadW: state.loadEwmaW,
+      weather,
+    });
+    state.advice = advice;
+    const intervalMs = this.#o.commandIntervalS * 1000;
+    const due = !state.lastCommand ||
+      now.getTime() - state.lastCommand.issuedAt.getTime() >= intervalMs;
+    if (!due && !adviceChanged(state.sentAdvice, advice)) return;
+
+    const seq = (state.lastSeq ?? 0) + 1;
+    const command = commandFromAdvice(advice, {
+      siteId,
+      seq,
+      issuedAt: now,
+      validUntil: new Date(now.getTime() + commandValidityMs(this.#o.commandIntervalS)),
+    });
+    const legacy = state.protocol === "legacy";
+    const topic = legacy ? legacyCommandTopic(state.topicSiteId) : v1Topic(siteId, "command");
+    const payload = legacy ? encodeLegacyCommand(command) : encodeCommandV1(command);
+    // Stored first: the seq is then taken even if publishing fails, so it is never reused.
+    state.lastSeq = seq;
+    const stored = await insertCommand(this.#o.sql, { command, topic, payload });
+    if (!stored) {
+      // Another backend on this database took the seq: skip it and plan again next time.
+      this.#o.log.warn("command seq already taken; will use the next one", { siteId, seq });
+      return;
+    }
+    // v1 commands are retained so a device that (re)connects gets the current one at once;
+    // first-generation devices were built for plain messages, as deployed.
+    await this.#o.mqtt.publishAsync(topic, payload, { qos: 1, retain: !legacy });
+    state.sentAdvice = advice;
+    state.lastCommand = command;
+    this.#o.onCommandSent(command);
+    this.#o.log.debug("command sent", { siteId, seq, mode: command.mode, topic });
+  }
+}

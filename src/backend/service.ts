@@ -1,0 +1,231 @@
+/**
+ * `kasi backend`: MQTT in, PostgreSQL, predictions, strategic commands out. The constructor only
+ * stores options; `start()` connects and subscribes, `stop()` stops taking messages, writes and
+ * acknowledges what it holds, lets running plans finish, disconnects and closes the database.
+ */
+import type mqtt from "mqtt";
+import type postgres from "postgres";
+import type { Logger } from "../core/log.ts";
+import { BACKEND_SUBSCRIPTIONS } from "../core/topics.ts";
+import { connectDatabase } from "../db/client.ts";
+import { runMigrations } from "../db/migrate.ts";
+import { loadSiteSnapshots } from "../db/store.ts";
+import {
+  BatchWriter,
+  type CommittedBatch,
+  DEFAULT_MAX_BATCH,
+  DEFAULT_MAX_DELAY_MS,
+} from "./batch_writer.ts";
+import { classifyMessage } from "./messages.ts";
+import { connectLink, type ReceivedMessage } from "./mqtt_link.ts";
+import { Planner } from "./planner.ts";
+import { SiteStates, type SiteView } from "./site_state.ts";
+import { OpenWeatherProvider, type WeatherProvider } from "./weather_provider.ts";
+
+export type { SiteView } from "./site_state.ts";
+
+export const DEFAULT_COMMAND_INTERVAL_S = 60;
+export const DEFAULT_CLIENT_ID = "kasi-backend";
+/** A day: the broker queues for the backend through a long outage or a slow upgrade. */
+export const DEFAULT_SESSION_EXPIRY_S = 24 * 3600;
+const DEFAULT_STOP_TIMEOUT_MS = 5000;
+
+export interface BackendOptions {
+  mqttUrl: string;
+  /** postgres:// URL; the service opens its own pool and closes it in stop(). */
+  databaseUrl: string;
+  /** A pool the caller owns, used instead of opening one from `databaseUrl`; never closed here. */
+  sql?: postgres.Sql;
+  /** Seconds between commands to a site whose advice has not changed (default 60). */
+  commandIntervalS?: number;
+  /** OpenWeatherMap settings; without an apiKey every forecast is "unknown". */
+  weather?: { apiKey?: string; baseUrl?: string };
+  /** Another forecast source, used instead of OpenWeatherMap (tests, other APIs). */
+  weatherProvider?: WeatherProvider;
+  log: Logger;
+  batch?: { maxBatch?: number; maxDelayMs?: number };
+  /** Fixed per deployment so the broker keeps its session; default "kasi-backend". */
+  clientId?: string;
+  /** Pool size of the service's own pool (PGlite via its socket needs 1). Default 10. */
+  dbMax?: number;
+  /** Broker session expiry; 0 ends the session at disconnect (tests). */
+  sessionExpiryS?: number;
+  /** Apply pending migrations at start (the CLI does; tests migrate themselves). */
+  migrate?: boolean;
+  /** How long stop() keeps trying to write what it holds (default 5 s); the rest is redelivered. */
+  stopTimeoutMs?: number;
+  /** The clock (tests). */
+  now?: () => Date;
+}
+
+export interface BackendStats {
+  /** Messages taken from the broker. */
+  received: number;
+  /** Telemetry rows inserted. */
+  stored: number;
+  /** Telemetry already stored (redeliveries, repeats). */
+  duplicates: number;
+  rejected: number;
+  events: number;
+  statusUpdates: number;
+  commandsSent: number;
+  batches: number;
+  /** Messages waiting to be written and acknowledged. */
+  pending: number;
+}
+
+export class BackendService {
+  readonly #o: BackendOptions;
+  #sql: postgres.Sql | undefined;
+  #client: mqtt.MqttClient | undefined;
+  #writer: BatchWriter | undefined;
+  #planner: Planner | undefined;
+  #sites: SiteStates = new SiteStates();
+  #accepting = false;
+  readonly #unplanned = new Set<string>();
+  #counts = {
+    received: 0,
+    stored: 0,
+    duplicates: 0,
+    rejected: 0,
+    events: 0,
+    statusUpdates: 0,
+    commandsSent: 0,
+  };
+
+  constructor(options: BackendOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    const { log } = this.#o;
+    const now = this.#o.now ?? (() => new Date());
+    const sql = this.#o.sql ??
+      await connectDatabase(this.#o.databaseUrl, { max: this.#o.dbMax, log });
+    this.#sql = sql;
+    try {
+      if (this.#o.migrate) {
+        const result = await runMigrations(sql, { log });
+        if (result.applied.length > 0) log.info("migrated", { applied: result.applied });
+      }
+      this.#sites = SiteStates.fromSnapshots(await loadSiteSnapshots(sql, { log }));
+      const maxBatch = this.#o.batch?.maxBatch ?? DEFAULT_MAX_BATCH;
+      this.#writer = new BatchWriter({
+        sql,
+        log,
+        maxBatch,
+        maxDelayMs: this.#o.batch?.maxDelayMs ?? DEFAULT_MAX_DELAY_MS,
+        onCommitted: (batch) => this.#afterCommit(batch),
+      });
+      // Ten batches in flight: rides out a burst, and bounds memory (10 000 × a few hundred bytes).
+      const receiveMaximum = Math.min(65_535, Math.max(100, 10 * maxBatch));
+      this.#accepting = true;
+      this.#client = await connectLink(this.#o.mqttUrl, {
+        clientId: this.#o.clientId ?? DEFAULT_CLIENT_ID,
+        log,
+        sessionExpiryS: this.#o.sessionExpiryS ?? DEFAULT_SESSION_EXPIRY_S,
+        receiveMaximum,
+        onMessage: (m) => this.#onMessage(m, now()),
+      });
+      const weather = this.#o.weatherProvider ??
+        new OpenWeatherProvider({ ...this.#o.weather, log });
+      this.#planner = new Planner({
+        sql,
+        mqtt: this.#client,
+        sites: this.#sites,
+        weather,
+        log,
+        commandIntervalS: this.#o.commandIntervalS ?? DEFAULT_COMMAND_INTERVAL_S,
+        now,
+        onCommandSent: () => this.#counts.commandsSent++,
+      });
+      // Sites touched by a batch committed before the planner existed.
+      this.#planner.schedule(this.#unplanned);
+      this.#unplanned.clear();
+      await this.#client.subscribeAsync(
+        Object.values(BACKEND_SUBSCRIPTIONS).map(String),
+        { qos: 1 },
+      );
+      log.info("backend started", {
+        sites: this.#sites.views().length,
+        subscriptions: Object.values(BACKEND_SUBSCRIPTIONS),
+      });
+    } catch (error) {
+      await this.#close();
+      throw error;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.#accepting = false;
+    try {
+      const timeoutMs = this.#o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
+      await this.#writer?.drain(timeoutMs);
+      // Commands being sent go out; a planner stuck on a dead broker does not hold the stop.
+      if (this.#planner && !(await withinMs(this.#planner.idle(), timeoutMs))) {
+        this.#o.log.warn("stopping while commands are still being sent");
+      }
+    } finally {
+      await this.#close();
+      this.#o.log.info("backend stopped", { ...this.stats() });
+    }
+  }
+
+  sites(): SiteView[] {
+    return this.#sites.views();
+  }
+
+  stats(): BackendStats {
+    return {
+      ...this.#counts,
+      batches: this.#writer?.stats.batches ?? 0,
+      pending: this.#writer?.pending ?? 0,
+    };
+  }
+
+  #onMessage(message: ReceivedMessage, receivedAt: Date) {
+    // After stop() began: not taken, not acknowledged; the broker redelivers it.
+    if (!this.#accepting || !this.#writer) return;
+    this.#counts.received++;
+    const inbound = classifyMessage(message.topic, message.payload, receivedAt);
+    if (inbound.kind === "reject") {
+      this.#o.log.debug("message rejected", {
+        topic: message.topic,
+        reason: inbound.reject.reason,
+      });
+    }
+    this.#writer.push({ inbound, ack: message.ack });
+  }
+
+  #afterCommit(batch: CommittedBatch) {
+    this.#counts.stored += batch.inserted;
+    this.#counts.duplicates += batch.records.length - batch.inserted;
+    this.#counts.rejected += batch.rejected;
+    this.#counts.events += batch.events;
+    this.#counts.statusUpdates += batch.statuses.length;
+    for (const s of batch.statuses) this.#sites.setStatus(s.siteId, s.status);
+    const touched = this.#sites.observe(batch.records, batch.topicSiteIds);
+    if (this.#planner) this.#planner.schedule(touched);
+    else for (const siteId of touched) this.#unplanned.add(siteId);
+  }
+
+  async #close() {
+    const client = this.#client;
+    this.#client = undefined;
+    if (client) await client.endAsync().catch(() => client.end(true));
+    const sql = this.#sql;
+    this.#sql = undefined;
+    if (sql && sql !== this.#o.sql) await sql.end({ timeout: 5 });
+  }
+}
+
+/** Whether `promise` settled within `ms`; the timer is cleared either way. */
+async function withinMs(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

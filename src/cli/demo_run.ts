@@ -1,0 +1,161 @@
+/**
+ * The work of `kasi demo`: embedded broker and database, migrations, the backend and three
+ * simulated sites, and a live table until Ctrl-C (or `--duration`).
+ */
+import { BackendService } from "../backend/service.ts";
+import type { SiteView } from "../backend/site_state.ts";
+import type { Logger } from "../core/log.ts";
+import { connectDatabase } from "../db/client.ts";
+import { runMigrations } from "../db/migrate.ts";
+import { saveSiteProfile } from "../db/store.ts";
+import { startSimDevice } from "../device/run.ts";
+import { SIM_PRESETS, type SimPresetName, simSiteFromPreset } from "../device/sim_presets.ts";
+import { startEmbeddedBroker } from "../embedded/broker.ts";
+import { startEmbeddedDatabase } from "../embedded/database.ts";
+import type { DemoSettings } from "./demo.ts";
+import { type DemoRow, renderDemoTable } from "./demo_table.ts";
+import { jsonLogger } from "./log.ts";
+
+/** Three sites of different sizes: a telecom tower, a clinic and a village mini-grid. */
+export const DEMO_SITES: readonly { siteId: string; preset: SimPresetName; seed: number }[] = [
+  { siteId: "demo-1", preset: "small", seed: 1 },
+  { siteId: "demo-2", preset: "medium", seed: 2 },
+  { siteId: "demo-3", preset: "large", seed: 3 },
+];
+
+export function demoRow(view: SiteView): DemoRow {
+  return {
+    siteId: view.siteId,
+    status: view.status,
+    source: view.latest?.source ?? null,
+    socPct: view.prediction?.socPct ?? view.latest?.socPct ?? null,
+    fuelPct: view.latest?.fuelPct ?? null,
+    loadW: view.latest?.loadW ?? null,
+    pvW: view.latest?.pvW ?? null,
+    batteryH: view.prediction?.batteryH ?? null,
+    dieselH: view.prediction?.dieselH ?? null,
+    mode: view.lastCommand?.mode ?? null,
+    commandSeq: view.lastCommand?.seq ?? null,
+  };
+}
+
+function fileLogger(path: string): { log: Logger; close(): void } {
+  const file = Deno.openSync(path, { create: true, append: true });
+  const encoder = new TextEncoder();
+  const log = jsonLogger({ write: (line) => file.writeSync(encoder.encode(line)) });
+  return { log, close: () => file.close() };
+}
+
+function waitForStop(durationS: number | null): Promise<string> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const handlers = signals.map((signal) => {
+      const handler = () => finish(signal);
+      Deno.addSignalListener(signal, handler);
+      return [signal, handler] as const;
+    });
+    function finish(why: string) {
+      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+      clearTimeout(timer);
+      resolve(why);
+    }
+    if (durationS !== null) timer = setTimeout(() => finish("duration"), durationS * 1000);
+  });
+}
+
+export async function runDemo(settings: DemoSettings): Promise<void> {
+  await Deno.mkdir(settings.dataDir, { recursive: true });
+  const logPath = `${settings.dataDir}/demo.log`;
+  const { log, close: closeLog } = fileLogger(logPath);
+  const say = (line: string) => console.log(line);
+  const cleanups: (() => Promise<void> | void)[] = [closeLog];
+  const cleanup = async () => {
+    for (const fn of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        log.error("demo cleanup step failed", { error });
+      }
+    }
+  };
+
+  try {
+    say(`Kasi demo — logs in ${logPath}`);
+    const database = await startEmbeddedDatabase({
+      dataDir: `${settings.dataDir}/pgdata`,
+      port: settings.dbPort,
+      log,
+    });
+    cleanups.push(() => database.close());
+    say(`  embedded PostgreSQL  ${database.url}`);
+    const broker = await startEmbeddedBroker({ port: settings.mqttPort, log });
+    cleanups.push(() => broker.close());
+    say(`  embedded MQTT broker ${broker.url}`);
+
+    // PGlite serves one connection at a time, so the demo and the backend share one pool of 1.
+    const sql = await connectDatabase(database.url, { max: 1, log });
+    cleanups.push(() => sql.end({ timeout: 5 }));
+    const migrated = await runMigrations(sql, { log });
+    say(`  database migrated    ${migrated.applied.length} new, ${migrated.total} in all`);
+
+    const startTime = new Date();
+    for (const s of DEMO_SITES) {
+      const site = simSiteFromPreset(SIM_PRESETS[s.preset], { siteId: s.siteId, seed: s.seed });
+      await saveSiteProfile(sql, site.profile);
+    }
+
+    const backend = new BackendService({
+      mqttUrl: broker.url,
+      databaseUrl: database.url,
+      sql,
+      commandIntervalS: settings.commandIntervalS,
+      log,
+      clientId: "kasi-demo-backend",
+    });
+    await backend.start();
+    cleanups.push(() => backend.stop());
+
+    for (const s of DEMO_SITES) {
+      const device = await startSimDevice({
+        ...s,
+        speed: settings.speed,
+        intervalS: 10,
+        mqttUrl: broker.url,
+        log,
+        startTime,
+      });
+      cleanups.push(() => device.stop());
+      say(`  site ${s.siteId}: ${SIM_PRESETS[s.preset].description}`);
+    }
+
+    const interactive = Deno.stdout.isTerminal();
+    const render = () => {
+      const stats = backend.stats();
+      const simH = (Date.now() - startTime.getTime()) / 1000 * settings.speed / 3600;
+      const rows = backend.sites().filter((v) => DEMO_SITES.some((s) => s.siteId === v.siteId))
+        .sort((a, b) => a.siteId.localeCompare(b.siteId)).map(demoRow);
+      const text = [
+        `Kasi demo · ${settings.speed}× speed · ${simH.toFixed(1)} simulated hours · ` +
+        `${stats.stored} rows stored, ${stats.rejected} rejected, ${stats.commandsSent} commands sent`,
+        "",
+        renderDemoTable(rows),
+        "",
+        interactive ? "Ctrl-C stops everything." : "",
+      ].join("\n");
+      if (interactive) Deno.stdout.writeSync(new TextEncoder().encode(`\x1b[H\x1b[2J${text}\n`));
+      else say(text);
+    };
+    const refreshMs = interactive ? 1000 : 10_000;
+    const timer = setInterval(render, refreshMs);
+    cleanups.push(() => clearInterval(timer));
+
+    const why = await waitForStop(settings.durationS);
+    clearInterval(timer);
+    render();
+    say(`\nStopping (${why})…`);
+  } finally {
+    await cleanup();
+  }
+  say("Stopped cleanly.");
+}
