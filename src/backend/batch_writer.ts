@@ -10,12 +10,14 @@
  */
 import type postgres from "postgres";
 import type { Logger } from "../core/log.ts";
+import type { SiteProfile } from "../core/site_profile.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import {
   insertRejects,
   insertSiteEvents,
   insertTelemetry,
   type RejectedMessage,
+  saveSiteProfile,
   setSiteStatus,
   upsertSites,
 } from "../db/store.ts";
@@ -41,6 +43,8 @@ export interface CommittedBatch {
   inserted: number;
   rejected: number;
   events: number;
+  /** Profiles the sites announced; already saved. */
+  profiles: SiteProfile[];
 }
 
 export interface BatchWriterOptions {
@@ -143,6 +147,7 @@ export class BatchWriter {
         await insertRejects(tx, split.rejects);
         await upsertSites(tx, split.sites);
         await insertSiteEvents(tx, split.events);
+        for (const profile of split.profiles) await saveSiteProfile(tx, profile);
         for (const s of latestStatusPerSite(split.statuses)) {
           await setSiteStatus(tx, s.siteId, { status: s.status, at: s.at });
         }
@@ -182,6 +187,7 @@ export class BatchWriter {
         inserted,
         rejected: split.rejects.length,
         events: split.events.length,
+        profiles: split.profiles,
       });
     } catch (error) {
       this.#o.log.error("after-commit step failed", { error });
@@ -196,6 +202,7 @@ function splitBatch(batch: QueuedMessage[]) {
   const rejects: RejectedMessage[] = [];
   const sites: { siteId: string; protocol: "v1" | "legacy"; seenAt: Date }[] = [];
   const events: SiteEvent[] = [];
+  const profiles: SiteProfile[] = [];
   const statuses: { siteId: string; status: "online" | "offline"; at: Date }[] = [];
   for (const { inbound } of batch) {
     switch (inbound.kind) {
@@ -215,6 +222,11 @@ function splitBatch(batch: QueuedMessage[]) {
         events.push(inbound.event);
         sites.push({ siteId: inbound.event.siteId, protocol: "v1", seenAt: inbound.receivedAt });
         break;
+      case "profile":
+        events.push(inbound.event);
+        profiles.push(inbound.profile);
+        sites.push({ siteId: inbound.event.siteId, protocol: "v1", seenAt: inbound.receivedAt });
+        break;
       case "status":
         statuses.push(inbound);
         break;
@@ -222,7 +234,7 @@ function splitBatch(batch: QueuedMessage[]) {
         break;
     }
   }
-  return { records, topicSiteIds, rejects, sites, events, statuses };
+  return { records, topicSiteIds, rejects, sites, events, profiles, statuses };
 }
 
 function latestStatusPerSite(

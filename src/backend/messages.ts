@@ -13,6 +13,7 @@ import {
   MAX_PAYLOAD_BYTES,
   type TelemetryRecord,
 } from "../core/telemetry.ts";
+import { profileFromWire, type SiteProfile, SiteProfileWireSchema } from "../core/site_profile.ts";
 import { parseTopic, SITE_ID_PATTERN } from "../core/topics.ts";
 import type { RejectedMessage } from "../db/store.ts";
 
@@ -28,6 +29,8 @@ export type Inbound =
   }
   | { kind: "status"; siteId: string; status: "online" | "offline"; at: Date }
   | { kind: "event"; event: SiteEvent; receivedAt: Date }
+  /** A `profile` event: stored as an event, and the site's profile is replaced. */
+  | { kind: "profile"; event: SiteEvent; profile: SiteProfile; receivedAt: Date }
   | { kind: "reject"; reject: RejectedMessage }
   /** Nothing to store: an empty retained message that clears a topic. */
   | { kind: "ignore"; why: string };
@@ -153,16 +156,30 @@ function classifyEvent(
       receivedAt,
     );
   }
-  return {
-    kind: "event",
-    event: {
-      siteId,
-      time: eventTime(parsed.data.ts, receivedAt),
-      kind: parsed.data.kind,
-      detail: value,
-    },
-    receivedAt,
+  const event = {
+    siteId,
+    time: eventTime(parsed.data.ts, receivedAt),
+    kind: parsed.data.kind,
+    detail: value,
   };
+  if (parsed.data.kind === "profile") {
+    const raw = (value as { profile?: unknown }).profile;
+    const profile = SiteProfileWireSchema.safeParse(raw);
+    if (!profile.success) {
+      const issues = profile.error.issues.map((i) => ({ ...i, path: ["profile", ...i.path] }));
+      return reject(topic, payload, describeIssues(issues, value), receivedAt);
+    }
+    if (profile.data.site_id !== siteId) {
+      return reject(
+        topic,
+        payload,
+        `profile.site_id: "${profile.data.site_id}" does not match the topic's site "${siteId}"`,
+        receivedAt,
+      );
+    }
+    return { kind: "profile", event, profile: profileFromWire(profile.data), receivedAt };
+  }
+  return { kind: "event", event, receivedAt };
 }
 
 /** Classifies one received message. Never throws. */

@@ -22,6 +22,8 @@ import type { WeatherProvider } from "./weather_provider.ts";
  */
 export const MIN_COMMAND_VALIDITY_MS = 5 * 60 * 1000;
 export const COMMAND_VALIDITY_INTERVALS = 3;
+/** The least time between two commands to one site when the advice changes early. */
+export const MIN_EARLY_COMMAND_GAP_MS = 5000;
 
 export function commandValidityMs(commandIntervalS: number): number {
   return Math.max(COMMAND_VALIDITY_INTERVALS * commandIntervalS * 1000, MIN_COMMAND_VALIDITY_MS);
@@ -97,6 +99,12 @@ export class Planner {
     const due = !state.lastCommand ||
       now.getTime() - state.lastCommand.issuedAt.getTime() >= intervalMs;
     if (!due && !adviceChanged(state.sentAdvice, advice)) return;
+    // Changed advice goes out early, but not more often than this: a site charging fast (or a
+    // simulation at 300×) must not flood the link with a command per message.
+    if (
+      !due && state.lastCommand &&
+      now.getTime() - state.lastCommand.issuedAt.getTime() < MIN_EARLY_COMMAND_GAP_MS
+    ) return;
 
     const seq = (state.lastSeq ?? 0) + 1;
     const command = commandFromAdvice(advice, {

@@ -204,6 +204,7 @@ export class BackendService {
     this.#counts.events += batch.events;
     this.#counts.statusUpdates += batch.statuses.length;
     for (const s of batch.statuses) this.#sites.setStatus(s.siteId, s.status);
+    for (const p of batch.profiles) this.#sites.setProfile(p);
     const touched = this.#sites.observe(batch.records, batch.topicSiteIds);
     if (this.#planner) this.#planner.schedule(touched);
     else for (const siteId of touched) this.#unplanned.add(siteId);

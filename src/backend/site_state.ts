@@ -151,6 +151,11 @@ export class SiteStates {
     return touched;
   }
 
+  /** A profile the site announced (or an operator saved) replaces the assumed one. */
+  setProfile(profile: SiteProfile): void {
+    this.#ensure(profile.siteId, "v1").storedProfile = profile;
+  }
+
   setStatus(siteId: string, status: "online" | "offline"): void {
     this.#ensure(siteId, "v1").status = status;
   }

@@ -55,7 +55,7 @@ export function demoCommand() {
     .option("--mqtt-port <port>", "embedded MQTT broker port", "1884")
     .option("--db-port <port>", "embedded PostgreSQL port", "5488")
     .option("--data-dir <dir>", "where the embedded database and the log live", ".kasi")
-    .option("--speed <n>", "simulated seconds per real second", "60")
+    .option("--speed <n>", "simulated seconds per real second", "300")
     .option("--command-interval <s>", "seconds between commands to each site", "10")
     .option("--duration <s>", "stop by itself after this many seconds")
     .action(async (flags) => {

@@ -7,9 +7,8 @@ import type { SiteView } from "../backend/site_state.ts";
 import type { Logger } from "../core/log.ts";
 import { connectDatabase } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
-import { saveSiteProfile } from "../db/store.ts";
 import { startSimDevice } from "../device/run.ts";
-import { SIM_PRESETS, type SimPresetName, simSiteFromPreset } from "../device/sim_presets.ts";
+import { SIM_PRESETS, type SimPresetName } from "../device/sim_presets.ts";
 import { startEmbeddedBroker } from "../embedded/broker.ts";
 import { startEmbeddedDatabase } from "../embedded/database.ts";
 import type { DemoSettings } from "./demo.ts";
@@ -99,11 +98,10 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
     const migrated = await runMigrations(sql, { log });
     say(`  database migrated    ${migrated.applied.length} new, ${migrated.total} in all`);
 
+    // Simulated days start at 05:00 UTC (dawn at the demo sites in UTC+1..+3), so a newcomer
+    // sees the sun come up, the batteries charge and, later, a generator run within minutes.
     const startTime = new Date();
-    for (const s of DEMO_SITES) {
-      const site = simSiteFromPreset(SIM_PRESETS[s.preset], { siteId: s.siteId, seed: s.seed });
-      await saveSiteProfile(sql, site.profile);
-    }
+    startTime.setUTCHours(5, 0, 0, 0);
 
     const backend = new BackendService({
       mqttUrl: broker.url,
@@ -129,14 +127,17 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
       say(`  site ${s.siteId}: ${SIM_PRESETS[s.preset].description}`);
     }
 
+    const startedAt = Date.now();
     const interactive = Deno.stdout.isTerminal();
     const render = () => {
       const stats = backend.stats();
-      const simH = (Date.now() - startTime.getTime()) / 1000 * settings.speed / 3600;
+      const simH = (Date.now() - startedAt) / 1000 * settings.speed / 3600;
+      const simClock = new Date(startTime.getTime() + simH * 3600_000).toISOString().slice(11, 16);
       const rows = backend.sites().filter((v) => DEMO_SITES.some((s) => s.siteId === v.siteId))
         .sort((a, b) => a.siteId.localeCompare(b.siteId)).map(demoRow);
       const text = [
-        `Kasi demo · ${settings.speed}× speed · ${simH.toFixed(1)} simulated hours · ` +
+        `Kasi demo · ${settings.speed}× speed · simulated ${simClock} UTC, ` +
+        `${simH.toFixed(1)} h in · ` +
         `${stats.stored} rows stored, ${stats.rejected} rejected, ${stats.commandsSent} commands sent`,
         "",
         renderDemoTable(rows),

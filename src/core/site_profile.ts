@@ -45,3 +45,58 @@ export function legacySiteProfile(siteId: string): SiteProfile {
     timeZone: "UTC",
   };
 }
+
+/**
+ * A device announces its equipment with an event `{"kind": "profile", "profile": {...}}` on
+ * `kasi/v1/sites/{siteId}/event` after every connect, so the backend predicts with the real
+ * battery, tank and generator. Wire names are snake_case with units, as in telemetry.
+ */
+export const SiteProfileWireSchema = z.object({
+  site_id: z.string().regex(SITE_ID_PATTERN),
+  name: z.string().max(200).optional(),
+  chemistry: z.enum(CHEMISTRIES),
+  nominal_v: z.union([z.literal(12), z.literal(24), z.literal(48)]),
+  capacity_wh: z.number().positive().max(10_000_000),
+  reserve_soc_pct: z.number().min(0).max(100),
+  tank_l: z.number().min(0).max(100_000),
+  generator_rated_kw: z.number().min(0).max(10_000),
+  pv_kwp: z.number().min(0).max(100_000),
+  latitude: z.number().min(-90).max(90),
+  longitude: z.number().min(-180).max(180),
+  time_zone: z.string().min(1).max(64),
+});
+export type SiteProfileWire = z.infer<typeof SiteProfileWireSchema>;
+
+export function profileToWire(p: SiteProfile): SiteProfileWire {
+  return {
+    site_id: p.siteId,
+    ...(p.name === undefined ? {} : { name: p.name }),
+    chemistry: p.chemistry,
+    nominal_v: p.nominalV,
+    capacity_wh: p.capacityWh,
+    reserve_soc_pct: p.reserveSocPct,
+    tank_l: p.tankL,
+    generator_rated_kw: p.generatorRatedKw,
+    pv_kwp: p.pvKwp,
+    latitude: p.latitude,
+    longitude: p.longitude,
+    time_zone: p.timeZone,
+  };
+}
+
+export function profileFromWire(w: SiteProfileWire): SiteProfile {
+  return {
+    siteId: w.site_id,
+    ...(w.name === undefined ? {} : { name: w.name }),
+    chemistry: w.chemistry,
+    nominalV: w.nominal_v,
+    capacityWh: w.capacity_wh,
+    reserveSocPct: w.reserve_soc_pct,
+    tankL: w.tank_l,
+    generatorRatedKw: w.generator_rated_kw,
+    pvKwp: w.pv_kwp,
+    latitude: w.latitude,
+    longitude: w.longitude,
+    timeZone: w.time_zone,
+  };
+}

@@ -26,7 +26,7 @@ import {
   type PolicyParams,
   thresholdsFor,
 } from "../core/policy.ts";
-import type { SiteProfile } from "../core/site_profile.ts";
+import { profileToWire, type SiteProfile } from "../core/site_profile.ts";
 import { encodeTelemetryV1, type TelemetryRecord } from "../core/telemetry.ts";
 import { v1Topic } from "../core/topics.ts";
 import { type Driver, type Outputs, SAFE_OUTPUTS, type SensorReadings } from "./driver.ts";
@@ -345,6 +345,13 @@ export class DeviceAgent {
     this.#offlineWarned = false;
     log.info("connected to the broker", { mqttUrl: this.#o.mqttUrl });
     client.publish(v1Topic(siteId, "status"), "online", { qos: 1, retain: true });
+    // Announce the equipment so the backend predicts with this site's battery, tank and set.
+    const announcement = {
+      ts: this.#clock().toISOString(),
+      kind: "profile",
+      profile: profileToWire(this.#o.profile),
+    };
+    client.publish(v1Topic(siteId, "event"), JSON.stringify(announcement), { qos: 1 });
     // mqtt.js re-subscribes by itself after a reconnect; subscribe only until it succeeded once.
     if (!this.#subscribed) {
       client.subscribe(v1Topic(siteId, "command"), { qos: 1 }, (error) => {

@@ -62,12 +62,20 @@ Deno.test("BackendService sends a command on change or when the interval is up, 
       await waitFor("the changed command", async () => (await commandCount()) === 3);
       const [last] = await sql`
         select payload::text as text from commands where site_id = ${siteId} and seq = 3`;
-      // (Parsed twice when the column holds a JSON string rather than an object.)
-      const parsed = JSON.parse(last!.text);
-      const decoded = decodeCommandV1(typeof parsed === "string" ? parsed : last!.text);
+      const decoded = decodeCommandV1(last!.text);
       assert.ok(decoded.ok, decoded.ok ? "" : decoded.reason);
       assert.equal(decoded.command.mode, "conservative");
       assert.equal(decoded.command.predictedBatteryH, 2.4);
+
+      // 1 s later the advice changes again (SoC 30 → 80 %: normal), but the last command is
+      // under MIN_EARLY_COMMAND_GAP_MS (5 s) old → held back; 5 s after it, it goes out.
+      offsetMs += 1000;
+      await send({ soc_pct: 80 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      assert.equal(await commandCount(), 3);
+      offsetMs += 4000;
+      await send({ soc_pct: 80 });
+      await waitFor("the held-back command", async () => (await commandCount()) === 4);
     }, { commandIntervalS: 60, now });
   } finally {
     await pub.endAsync();

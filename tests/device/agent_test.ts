@@ -89,6 +89,14 @@ Deno.test("DeviceAgent publishes status, telemetry and acts on commands over MQT
     await late.close();
     assert.deepEqual([retained.text, retained.retain], ["online", true]);
 
+    // It announces its equipment: the small preset is 12 V, 5 kWh lead-acid (sim_presets.ts).
+    const announced = await inbox.waitFor("profile event", isEvent("profile"));
+    const profile = JSON.parse(announced.text).profile;
+    assert.deepEqual(
+      [profile.site_id, profile.nominal_v, profile.capacity_wh, profile.chemistry],
+      [siteId, 12, 5000, "flooded-lead-acid"],
+    );
+
     const first = await inbox.waitFor("telemetry", (m) => m.topic.endsWith("/telemetry"));
     const decoded = decodeTelemetryV1(first.text, siteId, new Date());
     assert.ok(decoded.ok, decoded.ok ? "" : decoded.reason);
