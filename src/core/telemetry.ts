@@ -93,6 +93,7 @@ const LEGACY_SOURCE: Record<LegacyTelemetry["active_source"], Source> = {
 };
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
+const utf8 = new TextEncoder();
 
 function parseJsonObject(
   payload: Uint8Array | string,
@@ -100,7 +101,8 @@ function parseJsonObject(
   ok: false;
   reason: string;
 } {
-  const size = typeof payload === "string" ? payload.length : payload.byteLength;
+  // The limit is in bytes, as on the wire; a string (tests, files) is measured as UTF-8.
+  const size = typeof payload === "string" ? utf8.encode(payload).byteLength : payload.byteLength;
   if (size === 0) return { ok: false, reason: "payload: empty (0 bytes)" };
   if (size > MAX_PAYLOAD_BYTES) {
     return {

@@ -278,3 +278,11 @@ Deno.test("encodeTelemetryV1() round-trips through decodeTelemetryV1() and omits
   assert.ok(decoded.ok, decoded.ok ? "" : decoded.reason);
   assert.deepEqual(decoded.record, record);
 });
+
+Deno.test("decodeTelemetryV1() measures a string payload's size in UTF-8 bytes", () => {
+  // 22,000 "€" are 22,000 UTF-16 units but 3 bytes each in UTF-8: 66,000 bytes > 65,536.
+  const payload = JSON.stringify({ note: "€".repeat(22_000) });
+  const r = decodeTelemetryV1(payload, "site-1", new Date("2026-11-20T10:00:00Z"));
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? "" : r.reason, /exceeds the limit of 65536/);
+});
