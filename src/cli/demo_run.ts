@@ -4,6 +4,7 @@
  */
 import { BackendService } from "../backend/service.ts";
 import type { SiteView } from "../backend/site_state.ts";
+import { KasiError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { connectDatabase } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
@@ -14,6 +15,7 @@ import { startEmbeddedDatabase } from "../embedded/database.ts";
 import type { DemoSettings } from "./demo.ts";
 import { type DemoRow, renderDemoTable } from "./demo_table.ts";
 import { jsonLogger } from "./log.ts";
+import { type StopSignal, stopSignal } from "./signals.ts";
 
 /** Three sites of different sizes: a telecom tower, a clinic and a village mini-grid. */
 export const DEMO_SITES: readonly { siteId: string; preset: SimPresetName; seed: number }[] = [
@@ -45,30 +47,45 @@ function fileLogger(path: string): { log: Logger; close(): void } {
   return { log, close: () => file.close() };
 }
 
-function waitForStop(durationS: number | null): Promise<string> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const handlers = signals.map((signal) => {
-      const handler = () => finish(signal);
-      Deno.addSignalListener(signal, handler);
-      return [signal, handler] as const;
-    });
-    function finish(why: string) {
-      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
-      clearTimeout(timer);
-      resolve(why);
-    }
-    if (durationS !== null) timer = setTimeout(() => finish("duration"), durationS * 1000);
+/** Resolves on the first stop signal, or after `durationS`; the signals stay handled after. */
+function waitForStop(signal: StopSignal, durationS: number | null): Promise<string> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const elapsed = new Promise<string>((resolve) => {
+    if (durationS !== null) timer = setTimeout(() => resolve("duration"), durationS * 1000);
   });
+  return Promise.race([signal.received, elapsed]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Holds an exclusive lock on `dir/demo.lock` for the life of the process: PGlite has no lock of
+ * its own, and two demos on one data directory would corrupt it. The OS drops the lock when the
+ * process ends, however it ends.
+ */
+function lockDataDir(dir: string): Deno.FsFile {
+  const file = Deno.openSync(`${dir}/demo.lock`, { create: true, write: true });
+  if (!file.tryLockSync(true)) {
+    file.close();
+    throw new KasiError(
+      "DATA_DIR_IN_USE",
+      `another kasi demo is using ${dir}; stop it first, or pass --data-dir to run a second demo`,
+    );
+  }
+  return file;
 }
 
 export async function runDemo(settings: DemoSettings): Promise<void> {
   await Deno.mkdir(settings.dataDir, { recursive: true });
+  const lock = lockDataDir(settings.dataDir);
   const logPath = `${settings.dataDir}/demo.log`;
   const { log, close: closeLog } = fileLogger(logPath);
   const say = (line: string) => console.log(line);
-  const cleanups: (() => Promise<void> | void)[] = [closeLog];
+  // Listening from the start: a Ctrl-C during start-up still stops everything cleanly.
+  const signal = stopSignal({ onRepeat: () => say("Still stopping…") });
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => lock.close(),
+    () => signal.dispose(),
+    closeLog,
+  ];
   const cleanup = async () => {
     for (const fn of cleanups.reverse()) {
       try {
@@ -87,7 +104,7 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
       log,
     });
     cleanups.push(() => database.close());
-    say(`  embedded PostgreSQL  ${database.url}`);
+    say(`  embedded PostgreSQL  ${database.url} (one connection at a time: the backend's)`);
     const broker = await startEmbeddedBroker({ port: settings.mqttPort, log });
     cleanups.push(() => broker.close());
     say(`  embedded MQTT broker ${broker.url}`);
@@ -151,7 +168,7 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
     const timer = setInterval(render, refreshMs);
     cleanups.push(() => clearInterval(timer));
 
-    const why = await waitForStop(settings.durationS);
+    const why = await waitForStop(signal, settings.durationS);
     clearInterval(timer);
     render();
     say(`\nStopping (${why})…`);

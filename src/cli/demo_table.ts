@@ -14,19 +14,20 @@ export interface DemoRow {
   commandSeq: number | null;
 }
 
+// Fits a 100-column terminal: one space between columns, widths just wide enough.
 const COLUMNS: { title: string; width: number; cell: (r: DemoRow) => string }[] = [
-  { title: "SITE", width: 14, cell: (r) => r.siteId },
-  { title: "LINK", width: 8, cell: (r) => r.status },
-  { title: "SOURCE", width: 10, cell: (r) => r.source ?? "-" },
+  { title: "SITE", width: 10, cell: (r) => r.siteId },
+  { title: "LINK", width: 7, cell: (r) => r.status },
+  { title: "SOURCE", width: 9, cell: (r) => r.source ?? "-" },
   { title: "SOC", width: 7, cell: (r) => fixed(r.socPct, 1, " %") },
-  { title: "FUEL", width: 7, cell: (r) => fixed(r.fuelPct, 0, " %") },
-  { title: "LOAD", width: 8, cell: (r) => fixed(r.loadW, 0, " W") },
-  { title: "PV", width: 8, cell: (r) => fixed(r.pvW, 0, " W") },
-  { title: "BATT LEFT", width: 10, cell: (r) => hours(r.batteryH) },
-  { title: "DIESEL LEFT", width: 12, cell: (r) => hours(r.dieselH) },
+  { title: "FUEL", width: 5, cell: (r) => fixed(r.fuelPct, 0, " %") },
+  { title: "LOAD", width: 7, cell: (r) => fixed(r.loadW, 0, " W") },
+  { title: "PV", width: 7, cell: (r) => fixed(r.pvW, 0, " W") },
+  { title: "BATTERY", width: 8, cell: (r) => hours(r.batteryH) },
+  { title: "DIESEL", width: 8, cell: (r) => hours(r.dieselH) },
   {
     title: "LAST COMMAND",
-    width: 20,
+    width: 18,
     cell: (r) => r.mode === null ? "-" : `${r.mode} (#${r.commandSeq ?? "?"})`,
   },
 ];
@@ -49,9 +50,9 @@ function pad(text: string, width: number, right: boolean): string {
 /** Renders the rows under a header line; numeric columns are right-aligned. */
 export function renderDemoTable(rows: readonly DemoRow[]): string {
   const right = (i: number) => i >= 3 && i <= 8;
-  const header = COLUMNS.map((c, i) => pad(c.title, c.width, right(i))).join("  ");
+  const header = COLUMNS.map((c, i) => pad(c.title, c.width, right(i))).join(" ");
   const lines = rows.map((r) =>
-    COLUMNS.map((c, i) => pad(c.cell(r), c.width, right(i))).join("  ")
+    COLUMNS.map((c, i) => pad(c.cell(r), c.width, right(i))).join(" ")
   );
   return [header, ...lines].join("\n");
 }

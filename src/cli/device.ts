@@ -2,6 +2,8 @@
 import { Command } from "@commander-js/extra-typings";
 import { KasiError } from "../core/errors.ts";
 import { SITE_ID_PATTERN } from "../core/topics.ts";
+import { checkMqttUrl } from "./mqtt_url.ts";
+import { stopSignal } from "./signals.ts";
 import { SIM_PRESET_NAMES, type SimPresetName } from "../device/sim_presets.ts";
 
 const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
@@ -35,7 +37,7 @@ export function resolveDeviceSettings(
   if (flags.hw === "pi") {
     throw new KasiError(
       "INPUT_INVALID",
-      "--hw pi: the Raspberry Pi driver is not built yet (issue 4); use --hw sim",
+      "--hw pi: this version has no Raspberry Pi driver yet; use --hw sim",
     );
   }
   if (flags.hw !== "sim") {
@@ -75,28 +77,11 @@ export function resolveDeviceSettings(
       `--log-level "${flags.logLevel}" is not one of: ${LOG_LEVELS.join(", ")}`,
     );
   }
-  const mqttUrl = flags.mqttUrl ?? env.KASI_MQTT_URL ?? DEFAULT_MQTT_URL;
-  if (!URL.canParse(mqttUrl)) {
-    throw new KasiError("INPUT_INVALID", `--mqtt-url "${mqttUrl}" is not a URL`);
-  }
+  const mqttUrl = checkMqttUrl(
+    flags.mqttUrl ?? env.KASI_MQTT_URL ?? DEFAULT_MQTT_URL,
+    flags.mqttUrl !== undefined ? "--mqtt-url" : env.KASI_MQTT_URL ? "KASI_MQTT_URL" : "default",
+  );
   return { hw: "sim", siteId: flags.site, seed, speed, intervalS, mqttUrl, preset, logLevel };
-}
-
-/** A promise for the first SIGINT or SIGTERM, and a way to remove the listeners early. */
-function onStopSignal(): { received: Promise<void>; dispose: () => void } {
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  let onSignal = () => {};
-  const received = new Promise<void>((resolve) => {
-    onSignal = () => {
-      dispose();
-      resolve();
-    };
-  });
-  const dispose = () => {
-    for (const s of signals) Deno.removeSignalListener(s, onSignal);
-  };
-  for (const s of signals) Deno.addSignalListener(s, onSignal);
-  return { received, dispose };
 }
 
 export function deviceCommand() {
@@ -120,10 +105,11 @@ export function deviceCommand() {
       const { jsonLogger } = await import("./log.ts");
       const log = jsonLogger({ level: settings.logLevel, component: "device" });
       // Listen before starting, so a signal during start-up still stops cleanly.
-      const signal = onStopSignal();
-      let device;
+      const signal = stopSignal({
+        onRepeat: () => log.info("already stopping; a third signal exits at once"),
+      });
       try {
-        device = await startSimDevice({
+        const device = await startSimDevice({
           siteId: settings.siteId,
           preset: settings.preset,
           seed: settings.seed,
@@ -132,12 +118,11 @@ export function deviceCommand() {
           mqttUrl: settings.mqttUrl,
           log,
         });
-      } catch (error) {
+        const name = await signal.received;
+        log.info(`${name} received: stopping`);
+        await device.stop();
+      } finally {
         signal.dispose();
-        throw error;
       }
-      await signal.received;
-      log.info("signal received: stopping");
-      await device.stop();
     });
 }

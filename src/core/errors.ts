@@ -2,6 +2,7 @@
 export type KasiErrorCode =
   | "CONFIG_INVALID"
   | "PORT_IN_USE"
+  | "DATA_DIR_IN_USE"
   | "DATABASE_UNAVAILABLE"
   | "BROKER_UNAVAILABLE"
   | "MIGRATION_FAILED"

@@ -24,3 +24,13 @@ export class MemoryLogger implements Logger {
     this.entries.push({ level: "error", msg, fields });
   }
 }
+
+/** A logger that adds `fields` (e.g. the site id) to every line of `log`. */
+export function withFields(log: Logger, fields: LogFields): Logger {
+  return {
+    debug: (msg, f) => log.debug(msg, { ...fields, ...f }),
+    info: (msg, f) => log.info(msg, { ...fields, ...f }),
+    warn: (msg, f) => log.warn(msg, { ...fields, ...f }),
+    error: (msg, f) => log.error(msg, { ...fields, ...f }),
+  };
+}

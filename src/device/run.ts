@@ -1,5 +1,5 @@
 /** Builds a simulated site and its agent: what `kasi device --hw=sim` and the demo start. */
-import type { Logger } from "../core/log.ts";
+import { type Logger, withFields } from "../core/log.ts";
 import { DeviceAgent } from "./agent.ts";
 import { SimDriver } from "./sim_driver.ts";
 import { SIM_PRESETS, type SimPresetName, simSiteFromPreset } from "./sim_presets.ts";
@@ -37,7 +37,8 @@ export function createSimAgent(
     profile: site.profile,
     telemetryIntervalS: options.intervalS,
     speed: options.speed,
-    log: options.log,
+    // Every line names its site: several agents may share one log (the demo does).
+    log: withFields(options.log, { site: options.siteId }),
     startTime,
   });
   return { agent, driver };

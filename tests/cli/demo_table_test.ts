@@ -19,8 +19,9 @@ Deno.test("renderDemoTable() prints one aligned line per site under a header", (
   const lines = renderDemoTable([row, { ...row, siteId: "demo-2" }]).split("\n");
   assert.equal(lines.length, 3);
   assert.match(lines[0]!, /^SITE\s+LINK\s+SOURCE\s+SOC\s+FUEL/);
-  // Every line has the same width, so columns line up.
+  // Every line has the same width, so columns line up, and it fits a 100-column terminal.
   assert.equal(new Set(lines.map((l) => l.length)).size, 1);
+  assert.ok(lines[0]!.length <= 100, `${lines[0]!.length} columns`);
 });
 
 Deno.test("renderDemoTable() shows units, rounding and missing values", () => {

@@ -27,7 +27,7 @@ Deno.test("resolveDeviceSettings() applies defaults and the flag > env > default
 
 Deno.test("resolveDeviceSettings() rejects bad flags with a KasiError naming the value", () => {
   const cases: [Partial<typeof FLAGS>, RegExp][] = [
-    [{ hw: "pi" }, /Raspberry Pi driver is not built yet \(issue 4\)/],
+    [{ hw: "pi" }, /no Raspberry Pi driver yet/],
     [{ hw: "arduino" }, /--hw "arduino" is not one of: sim, pi/],
     [{ site: "bad id" }, /--site "bad id" is not a valid site id/],
     [{ seed: "x" }, /--seed "x" is not an integer/],
