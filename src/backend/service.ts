@@ -6,7 +6,7 @@
 import type mqtt from "mqtt";
 import type postgres from "postgres";
 import type { Logger } from "../core/log.ts";
-import { BACKEND_SUBSCRIPTIONS } from "../core/topics.ts";
+import { BACKEND_SUBSCRIPTIONS, parseTopic } from "../core/topics.ts";
 import { connectDatabase } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { loadSiteSnapshots } from "../db/store.ts";
@@ -16,10 +16,11 @@ import {
   DEFAULT_MAX_BATCH,
   DEFAULT_MAX_DELAY_MS,
 } from "./batch_writer.ts";
+import { RateLimitedWarn } from "./log_limiter.ts";
 import { classifyMessage } from "./messages.ts";
 import { connectLink, type ReceivedMessage } from "./mqtt_link.ts";
 import { Planner } from "./planner.ts";
-import { SiteStates, type SiteView } from "./site_state.ts";
+import { SiteStates, type SiteStatesOptions, type SiteView } from "./site_state.ts";
 import { OpenWeatherProvider, type WeatherProvider } from "./weather_provider.ts";
 
 export type { SiteView } from "./site_state.ts";
@@ -50,6 +51,11 @@ export interface BackendOptions {
   dbMax?: number;
   /** Broker session expiry; 0 ends the session at disconnect (tests). */
   sessionExpiryS?: number;
+  /**
+   * Time constant of each site's mean load, in seconds of telemetry time (default 900 = 15 min).
+   * A simulation running N times faster than real time passes 900 / N.
+   */
+  loadWindowS?: number;
   /** Apply pending migrations at start (the CLI does; tests migrate themselves). */
   migrate?: boolean;
   /** How long stop() keeps trying to write what it holds (default 5 s); the rest is redelivered. */
@@ -80,7 +86,9 @@ export class BackendService {
   #client: mqtt.MqttClient | undefined;
   #writer: BatchWriter | undefined;
   #planner: Planner | undefined;
-  #sites: SiteStates = new SiteStates();
+  readonly #siteOptions: SiteStatesOptions;
+  #sites: SiteStates;
+  readonly #rejects: RateLimitedWarn;
   #accepting = false;
   readonly #unplanned = new Set<string>();
   #counts = {
@@ -95,6 +103,13 @@ export class BackendService {
 
   constructor(options: BackendOptions) {
     this.#o = options;
+    this.#siteOptions = {
+      loadWindowS: options.loadWindowS,
+      onNewSite: (site) => options.log.info("new site", { ...site }),
+    };
+    // Built here too, so a bad loadWindowS fails at construction, not half-way through start().
+    this.#sites = new SiteStates(this.#siteOptions);
+    this.#rejects = new RateLimitedWarn({ log: options.log, what: "rejected messages" });
   }
 
   async start(): Promise<void> {
@@ -108,7 +123,10 @@ export class BackendService {
         const result = await runMigrations(sql, { log });
         if (result.applied.length > 0) log.info("migrated", { applied: result.applied });
       }
-      this.#sites = SiteStates.fromSnapshots(await loadSiteSnapshots(sql, { log }));
+      this.#sites = SiteStates.fromSnapshots(
+        await loadSiteSnapshots(sql, { log }),
+        this.#siteOptions,
+      );
       const maxBatch = this.#o.batch?.maxBatch ?? DEFAULT_MAX_BATCH;
       this.#writer = new BatchWriter({
         sql,
@@ -189,8 +207,9 @@ export class BackendService {
     this.#counts.received++;
     const inbound = classifyMessage(message.topic, message.payload, receivedAt);
     if (inbound.kind === "reject") {
-      this.#o.log.debug("message rejected", {
+      this.#rejects.warn("message rejected", {
         topic: message.topic,
+        ...siteOf(message.topic),
         reason: inbound.reject.reason,
       });
     }
@@ -211,6 +230,7 @@ export class BackendService {
   }
 
   async #close() {
+    this.#rejects.flush();
     const client = this.#client;
     this.#client = undefined;
     if (client) await client.endAsync().catch(() => client.end(true));
@@ -218,6 +238,12 @@ export class BackendService {
     this.#sql = undefined;
     if (sql && sql !== this.#o.sql) await sql.end({ timeout: 5 });
   }
+}
+
+/** The site a topic names, when it is a Kasi topic, for the log. */
+function siteOf(topic: string): { siteId?: string } {
+  const siteId = parseTopic(topic)?.siteId;
+  return siteId === undefined ? {} : { siteId };
 }
 
 /** Whether `promise` settled within `ms`; the timer is cleared either way. */

@@ -13,9 +13,19 @@ import type { SiteSnapshot, SiteStatus } from "../db/store.ts";
 
 /**
  * Time constant of the mean load: 15 min smooths a pump or a kettle switching on but follows a
- * shift change in load within the hour.
+ * shift change in load within the hour. The mean runs on telemetry time, which is wall-clock
+ * time: a simulation that runs N times faster passes `loadWindowS` = 900 / N.
  */
 export const LOAD_EWMA_TAU_S = 15 * 60;
+
+export interface SiteStatesOptions {
+  /** Time constant of the mean load in seconds of telemetry time (default 900). */
+  loadWindowS?: number;
+  /** Called the first time a site is seen; never for the sites rebuilt from the database. */
+  onNewSite?: (
+    site: { siteId: string; protocol: "v1" | "legacy"; seenIn: "telemetry" | "status" | "profile" },
+  ) => void;
+}
 
 /**
  * Profile assumed for a v1 site until an operator saves its own: a single-tenant telecom tower's
@@ -82,9 +92,21 @@ export function profileOf(state: SiteState): SiteProfile {
 
 export class SiteStates {
   readonly #sites = new Map<string, SiteState>();
+  readonly #o: SiteStatesOptions;
+  readonly #loadWindowS: number;
 
-  static fromSnapshots(snapshots: SiteSnapshot[]): SiteStates {
-    const states = new SiteStates();
+  constructor(options: SiteStatesOptions = {}) {
+    this.#o = options;
+    this.#loadWindowS = options.loadWindowS ?? LOAD_EWMA_TAU_S;
+    if (!(Number.isFinite(this.#loadWindowS) && this.#loadWindowS > 0)) {
+      throw new RangeError(
+        `loadWindowS must be a number of seconds > 0, got ${options.loadWindowS}`,
+      );
+    }
+  }
+
+  static fromSnapshots(snapshots: SiteSnapshot[], options: SiteStatesOptions = {}): SiteStates {
+    const states = new SiteStates(options);
     for (const s of snapshots) {
       states.#sites.set(s.siteId, {
         siteId: s.siteId,
@@ -107,7 +129,11 @@ export class SiteStates {
     return this.#sites.get(siteId);
   }
 
-  #ensure(siteId: string, protocol: "v1" | "legacy"): SiteState {
+  #ensure(
+    siteId: string,
+    protocol: "v1" | "legacy",
+    seenIn: "telemetry" | "status" | "profile",
+  ): SiteState {
     let state = this.#sites.get(siteId);
     if (!state) {
       state = {
@@ -124,6 +150,7 @@ export class SiteStates {
         lastSeq: null,
       };
       this.#sites.set(siteId, state);
+      this.#o.onNewSite?.({ siteId, protocol, seenIn });
     }
     return state;
   }
@@ -136,14 +163,14 @@ export class SiteStates {
   observe(records: TelemetryRecord[], topicSiteIds: string[]): Set<string> {
     const touched = new Set<string>();
     records.forEach((record, i) => {
-      const state = this.#ensure(record.siteId, record.protocol);
+      const state = this.#ensure(record.siteId, record.protocol, "telemetry");
       state.protocol = record.protocol;
       state.topicSiteId = topicSiteIds[i] ?? record.siteId;
       const prev = state.latest;
       if (prev && record.time.getTime() <= prev.time.getTime()) return;
       const dtS = prev ? (record.time.getTime() - prev.time.getTime()) / 1000 : 0;
       state.loadEwmaW = prev
-        ? ewma(state.loadEwmaW, record.loadW, ewmaAlpha(dtS, LOAD_EWMA_TAU_S))
+        ? ewma(state.loadEwmaW, record.loadW, ewmaAlpha(dtS, this.#loadWindowS))
         : record.loadW;
       state.latest = record;
       touched.add(record.siteId);
@@ -153,11 +180,11 @@ export class SiteStates {
 
   /** A profile the site announced (or an operator saved) replaces the assumed one. */
   setProfile(profile: SiteProfile): void {
-    this.#ensure(profile.siteId, "v1").storedProfile = profile;
+    this.#ensure(profile.siteId, "v1", "profile").storedProfile = profile;
   }
 
   setStatus(siteId: string, status: "online" | "offline"): void {
-    this.#ensure(siteId, "v1").status = status;
+    this.#ensure(siteId, "v1", "status").status = status;
   }
 
   views(): SiteView[] {

@@ -5,14 +5,39 @@
 import { Command } from "@commander-js/extra-typings";
 import { KasiError } from "../core/errors.ts";
 import { loadDotEnv, resolveSetting } from "./env.ts";
+import { checkMqttUrl } from "./mqtt_url.ts";
+import { stopSignal } from "./signals.ts";
 
 export const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
+/**
+ * The service's DEFAULT_CLIENT_ID (a test keeps the two equal), not imported from it so that
+ * parsing flags never loads the backend code.
+ */
+export const DEFAULT_MQTT_CLIENT_ID = "kasi-backend";
+/** A day, as the service's DEFAULT_SESSION_EXPIRY_S. */
+export const DEFAULT_MQTT_SESSION_EXPIRY_S = 86_400;
+/**
+ * MQTT 5 §3.1.2.11.2: Session Expiry Interval is a Four Byte Integer; 0xFFFFFFFF means the
+ * session never expires.
+ */
+const MAX_SESSION_EXPIRY_S = 0xffff_ffff;
+/**
+ * 1–64 printable ASCII characters without spaces. MQTT 5 §3.1.3.1 only promises that brokers
+ * accept 1–23 of [0-9a-zA-Z]; Mosquitto, EMQX and HiveMQ take any UTF-8 string, and this bound
+ * keeps ids readable in broker logs and free of characters a shell or a log parser would mangle.
+ */
+const CLIENT_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 type LogLevel = typeof LOG_LEVELS[number];
 
 export interface BackendSettings {
   mqttUrl: string;
   mqttUrlSource: string;
+  /** The broker keeps a session (and queues messages) under this id while the backend is away. */
+  mqttClientId: string;
+  mqttClientIdSource: string;
+  /** How long the broker keeps that session; 0 ends it at disconnect (tests). */
+  mqttSessionExpiryS: number;
   commandIntervalS: number;
   logLevel: LogLevel;
   weatherApiKey: string | undefined;
@@ -21,7 +46,7 @@ export interface BackendSettings {
 
 /** Checks the flags and environment once; bad input gets an error naming the value. */
 export function resolveBackendSettings(
-  flags: { mqttUrl?: string; commandInterval: string; logLevel: string },
+  flags: { mqttUrl?: string; clientId?: string; commandInterval: string; logLevel: string },
   env: Record<string, string | undefined>,
 ): BackendSettings {
   const mqtt = resolveSetting({
@@ -31,16 +56,36 @@ export function resolveBackendSettings(
     names: ["KASI_MQTT_URL"],
     fallback: DEFAULT_MQTT_URL,
   });
-  let protocol = "";
-  try {
-    protocol = new URL(mqtt.value).protocol;
-  } catch {
-    throw new KasiError("INPUT_INVALID", `${mqtt.source}: "${mqtt.value}" is not a URL`);
-  }
-  if (!["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"].includes(protocol)) {
+  checkMqttUrl(mqtt.value, mqtt.source);
+  const clientId = resolveSetting({
+    flag: flags.clientId,
+    flagName: "--client-id",
+    env,
+    names: ["KASI_MQTT_CLIENT_ID"],
+    fallback: DEFAULT_MQTT_CLIENT_ID,
+  });
+  if (!CLIENT_ID_PATTERN.test(clientId.value)) {
     throw new KasiError(
       "INPUT_INVALID",
-      `${mqtt.source}: "${mqtt.value}" must be an mqtt://, mqtts://, ws:// or wss:// URL`,
+      `${clientId.source}: "${clientId.value}" must be 1-64 printable ASCII characters ` +
+        "without spaces",
+    );
+  }
+  const expiry = resolveSetting({
+    flagName: "",
+    env,
+    names: ["KASI_MQTT_SESSION_EXPIRY_S"],
+    fallback: String(DEFAULT_MQTT_SESSION_EXPIRY_S),
+  });
+  const mqttSessionExpiryS = Number(expiry.value);
+  if (
+    !/^\d+$/.test(expiry.value) || !Number.isSafeInteger(mqttSessionExpiryS) ||
+    mqttSessionExpiryS > MAX_SESSION_EXPIRY_S
+  ) {
+    throw new KasiError(
+      "INPUT_INVALID",
+      `KASI_MQTT_SESSION_EXPIRY_S: "${expiry.value}" must be a whole number of seconds ` +
+        `from 0 to ${MAX_SESSION_EXPIRY_S}`,
     );
   }
   const commandIntervalS = Number(flags.commandInterval);
@@ -68,26 +113,14 @@ export function resolveBackendSettings(
   return {
     mqttUrl: mqtt.value,
     mqttUrlSource: mqtt.source,
+    mqttClientId: clientId.value,
+    mqttClientIdSource: clientId.source,
+    mqttSessionExpiryS,
     commandIntervalS,
     logLevel,
     weatherApiKey: resolveSetting({ flagName: "", env, names: ["OPENWEATHER_API_KEY"] }).value,
     weatherUrl,
   };
-}
-
-/** Resolves on the first SIGINT or SIGTERM, removing its listeners. */
-function untilSignal(): Promise<string> {
-  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-  return new Promise((resolve) => {
-    const handlers = signals.map((signal) => {
-      const handler = () => {
-        for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-        resolve(signal);
-      };
-      return [signal, handler] as const;
-    });
-    for (const [s, h] of handlers) Deno.addSignalListener(s, h);
-  });
 }
 
 export function backendCommand() {
@@ -96,6 +129,11 @@ export function backendCommand() {
       "Run the cloud service: telemetry in over MQTT, PostgreSQL, predictions, commands out.",
     )
     .option("--mqtt-url <url>", `broker URL (default: $KASI_MQTT_URL, then ${DEFAULT_MQTT_URL})`)
+    .option(
+      "--client-id <id>",
+      "MQTT client id; the broker queues for it while the backend is away, so run one backend " +
+        `per id (default: $KASI_MQTT_CLIENT_ID, then ${DEFAULT_MQTT_CLIENT_ID})`,
+    )
     .option(
       "--database-url <url>",
       "PostgreSQL URL (default: $KASI_DATABASE_URL, then $DATABASE_URL, " +
@@ -107,6 +145,13 @@ export function backendCommand() {
       "60",
     )
     .option("--log-level <level>", LOG_LEVELS.join(" | "), "info")
+    .addHelpText(
+      "after",
+      "\nFor tests and operations:\n" +
+        "  KASI_MQTT_SESSION_EXPIRY_S  seconds the broker keeps the backend's session and " +
+        `queues for it while it is away (default ${DEFAULT_MQTT_SESSION_EXPIRY_S}; ` +
+        "0 ends it at disconnect)",
+    )
     .action(async (flags) => {
       const fromDotEnv = await loadDotEnv();
       const env = Deno.env.toObject();
@@ -121,6 +166,9 @@ export function backendCommand() {
       log.info("starting", {
         mqttUrl: settings.mqttUrl,
         mqttUrlFrom: settings.mqttUrlSource,
+        clientId: settings.mqttClientId,
+        clientIdFrom: settings.mqttClientIdSource,
+        sessionExpiryS: settings.mqttSessionExpiryS,
         databaseUrl: redactDatabaseUrl(databaseUrl),
         commandIntervalS: settings.commandIntervalS,
         weather: settings.weatherApiKey ? "OpenWeatherMap" : "none (no OPENWEATHER_API_KEY)",
@@ -129,15 +177,23 @@ export function backendCommand() {
         mqttUrl: settings.mqttUrl,
         databaseUrl,
         commandIntervalS: settings.commandIntervalS,
+        clientId: settings.mqttClientId,
+        sessionExpiryS: settings.mqttSessionExpiryS,
         weather: { apiKey: settings.weatherApiKey, baseUrl: settings.weatherUrl },
         log,
         migrate: true,
       });
       // Listening before start: a signal during start-up still stops gracefully after it.
-      const signalled = untilSignal();
-      await service.start();
-      const signal = await signalled;
-      log.info("signal received: flushing and stopping", { signal });
-      await service.stop();
+      const signal = stopSignal({
+        onRepeat: () => log.info("already stopping; a third signal exits at once"),
+      });
+      try {
+        await service.start();
+        const name = await signal.received;
+        log.info("signal received: flushing and stopping", { signal: name });
+        await service.stop();
+      } finally {
+        signal.dispose();
+      }
     });
 }

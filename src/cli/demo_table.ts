@@ -51,8 +51,6 @@ function pad(text: string, width: number, right: boolean): string {
 export function renderDemoTable(rows: readonly DemoRow[]): string {
   const right = (i: number) => i >= 3 && i <= 8;
   const header = COLUMNS.map((c, i) => pad(c.title, c.width, right(i))).join(" ");
-  const lines = rows.map((r) =>
-    COLUMNS.map((c, i) => pad(c.cell(r), c.width, right(i))).join(" ")
-  );
+  const lines = rows.map((r) => COLUMNS.map((c, i) => pad(c.cell(r), c.width, right(i))).join(" "));
   return [header, ...lines].join("\n");
 }

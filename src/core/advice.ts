@@ -4,7 +4,7 @@
  * sends it. Pure: the planner passes time, seq and validity in.
  */
 import type { Forecast, Mode, StrategicCommand } from "./command.ts";
-import { type Prediction, predictRuntime } from "./prediction.ts";
+import { MAX_PREDICTION_H, type Prediction, predictRuntime } from "./prediction.ts";
 import type { SiteProfile } from "./site_profile.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
 import type { WeatherClassification } from "./weather.ts";
@@ -115,8 +115,44 @@ export function thresholdsFor(
   return { genStartSocPct, genStopSocPct };
 }
 
+/** The StrategicCommand's limit on `reason` (command.ts). */
+export const MAX_REASON_CHARS = 500;
+
+/** Hours for a person: a prediction at the cap means "longer than we can say". */
 function hours(h: number): string {
-  return `${h.toFixed(1)} h`;
+  return h >= MAX_PREDICTION_H ? "more than a week" : `${h.toFixed(1)} h`;
+}
+
+/**
+ * The battery sentence, net of solar: what the battery holds above its reserve, and either how
+ * long that lasts at the net draw or that the sun carries the load for now.
+ */
+function batteryText(
+  profile: SiteProfile,
+  prediction: Prediction,
+  loadW: number,
+  pvW: number | null,
+): string {
+  const socText = `${Math.round(prediction.socPct)} %`;
+  const reserve = `${profile.reserveSocPct} % reserve`;
+  const usableWh = Math.max(0, prediction.socPct - profile.reserveSocPct) / 100 *
+    profile.capacityWh;
+  const fromVoltage = prediction.socFromVoltage ? "from voltage, " : "";
+  if (usableWh === 0) {
+    return `Battery at ${socText}${
+      prediction.socFromVoltage ? " (from voltage)" : ""
+    } is at or below the ${reserve}`;
+  }
+  const battery = `Battery at ${socText} (${fromVoltage}${
+    Math.round(usableWh)
+  } Wh above the ${reserve})`;
+  const load = Math.round(loadW);
+  const solar = Math.round(pvW ?? 0);
+  if (solar <= 0) return `${battery} lasts ${hours(prediction.batteryH)} at ${load} W`;
+  if (loadW - (pvW ?? 0) <= 0) return `${battery}: solar ${solar} W covers the ${load} W load`;
+  return `${battery} lasts ${hours(prediction.batteryH)} at a net ${
+    Math.round(loadW - (pvW ?? 0))
+  } W (load ${load} W − solar ${solar} W)`;
 }
 
 export function computeAdvice(input: AdviceInput): Advice {
@@ -131,13 +167,19 @@ export function computeAdvice(input: AdviceInput): Advice {
   });
   const { mode, why } = chooseMode(weather.forecast, prediction.batteryH, prediction.dieselH);
   const thresholds = thresholdsFor(mode, profile.reserveSocPct);
-  const soc = `${Math.round(prediction.socPct)} %${
-    prediction.socFromVoltage ? " (from voltage)" : ""
-  }`;
-  const reason = `${mode[0]!.toUpperCase()}${mode.slice(1)}: ${why}. ` +
-    `Battery at ${soc} lasts ${hours(prediction.batteryH)} at ${Math.round(loadW)} W; ` +
-    `fuel lasts ${hours(prediction.dieselH)}. Weather: ${weather.reason}. ` +
-    `Start the generator at ${thresholds.genStartSocPct} %, stop at ${thresholds.genStopSocPct} %.`;
+  const fuel = latest.fuelPct === null
+    ? "fuel level not reported"
+    : `fuel lasts ${hours(prediction.dieselH)}`;
+  const head = `${mode[0]!.toUpperCase()}${mode.slice(1)}: ${why}. ` +
+    `${batteryText(profile, prediction, loadW, latest.pvW)}; ${fuel}. Weather: `;
+  const tail = `. Start the generator at ${thresholds.genStartSocPct} %, ` +
+    `stop at ${thresholds.genStopSocPct} %.`;
+  // The weather reason (which may quote an API error) gives way, so the thresholds always fit.
+  const room = MAX_REASON_CHARS - head.length - tail.length;
+  const weatherText = weather.reason.length <= room
+    ? weather.reason
+    : `${weather.reason.slice(0, Math.max(0, room - 1))}…`;
+  const reason = head + weatherText + tail;
   return {
     mode,
     forecast: weather.forecast,
@@ -145,7 +187,7 @@ export function computeAdvice(input: AdviceInput): Advice {
     reserveSocPct: profile.reserveSocPct,
     predictedBatteryH: prediction.batteryH,
     predictedDieselH: prediction.dieselH,
-    reason: reason.slice(0, 500),
+    reason: reason.slice(0, MAX_REASON_CHARS),
     prediction,
   };
 }

@@ -5,6 +5,7 @@ import { uniqueSiteId } from "../_helpers/mqtt.ts";
 import { withTempDatabase } from "../_helpers/pg.ts";
 import {
   clearRetained,
+  endSession,
   publisher,
   startBackend,
   v1Telemetry,
@@ -49,7 +50,7 @@ Deno.test("BackendService acknowledges only committed messages: a failed write i
   try {
     await withTempDatabase(async (url, sql) => {
       await runMigrations(sql);
-      // A broker session that outlives the first backend, as in production.
+      // A broker session that outlives the first backend, as in production; ended in `finally`.
       const first = await startBackend(url, { clientId, sessionExpiryS: 60, stopTimeoutMs: 300 });
       await sql`alter table telemetry rename to telemetry_away`;
       const ts = new Date(Date.now() - 5000).toISOString();
@@ -86,6 +87,8 @@ Deno.test("BackendService acknowledges only committed messages: a failed write i
     });
   } finally {
     await pub.endAsync();
+    // Whatever failed above, the broker must not keep queueing for this client id.
+    await endSession(clientId);
     await clearRetained(v1Topic(siteId, "command"));
   }
 });

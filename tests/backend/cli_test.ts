@@ -1,8 +1,14 @@
 import assert from "node:assert/strict";
-import { resolveBackendSettings } from "../../src/cli/backend.ts";
+import { DEFAULT_CLIENT_ID, DEFAULT_SESSION_EXPIRY_S } from "../../src/backend/service.ts";
+import {
+  DEFAULT_MQTT_CLIENT_ID,
+  DEFAULT_MQTT_SESSION_EXPIRY_S,
+  resolveBackendSettings,
+} from "../../src/cli/backend.ts";
 import { loadDotEnv, parseDotEnv, resolveSetting } from "../../src/cli/env.ts";
 import { KasiError } from "../../src/core/errors.ts";
 import { withTempDatabase } from "../_helpers/pg.ts";
+import { endSession, hasSession } from "./harness.ts";
 
 Deno.test("parseDotEnv() reads KEY=VALUE lines, comments, export and both quotes", () => {
   const env = parseDotEnv([
@@ -111,7 +117,66 @@ Deno.test("resolveBackendSettings() applies flag > KASI_MQTT_URL > default and c
   }
 });
 
+Deno.test("resolveBackendSettings() applies --client-id > KASI_MQTT_CLIENT_ID > kasi-backend", () => {
+  const flags = { commandInterval: "60", logLevel: "info" };
+  // The CLI keeps its own copies so parsing flags loads no backend code; they must agree.
+  assert.equal(DEFAULT_MQTT_CLIENT_ID, DEFAULT_CLIENT_ID);
+  assert.equal(DEFAULT_MQTT_SESSION_EXPIRY_S, DEFAULT_SESSION_EXPIRY_S);
+  const byDefault = resolveBackendSettings(flags, {});
+  assert.equal(byDefault.mqttClientId, "kasi-backend");
+  assert.equal(byDefault.mqttClientIdSource, "default");
+  // 24 h · 3600 s = 86 400 s.
+  assert.equal(byDefault.mqttSessionExpiryS, 86_400);
+  const fromEnv = resolveBackendSettings(flags, { KASI_MQTT_CLIENT_ID: "backend-eu-1" });
+  assert.equal(fromEnv.mqttClientId, "backend-eu-1");
+  assert.equal(fromEnv.mqttClientIdSource, "KASI_MQTT_CLIENT_ID");
+  const fromFlag = resolveBackendSettings(
+    { ...flags, clientId: "backend-test_1:x" },
+    { KASI_MQTT_CLIENT_ID: "backend-eu-1", KASI_MQTT_SESSION_EXPIRY_S: "0" },
+  );
+  assert.equal(fromFlag.mqttClientId, "backend-test_1:x");
+  assert.equal(fromFlag.mqttClientIdSource, "--client-id");
+  assert.equal(fromFlag.mqttSessionExpiryS, 0);
+  // 64 characters is the longest accepted; MQTT 5's largest expiry is 2^32 − 1 = 4294967295 s.
+  assert.equal(
+    resolveBackendSettings({ ...flags, clientId: "a".repeat(64) }, {}).mqttClientId.length,
+    64,
+  );
+  assert.equal(
+    resolveBackendSettings(flags, { KASI_MQTT_SESSION_EXPIRY_S: "4294967295" }).mqttSessionExpiryS,
+    4_294_967_295,
+  );
+
+  const bad: [Parameters<typeof resolveBackendSettings>[0], Record<string, string>, RegExp][] = [
+    [{ ...flags, clientId: "" }, {}, /--client-id: "" must be 1-64 printable ASCII/],
+    [{ ...flags, clientId: "my backend" }, {}, /--client-id: "my backend" must be 1-64/],
+    [{ ...flags, clientId: "a".repeat(65) }, {}, new RegExp(`--client-id: "a{65}" must be`)],
+    [{ ...flags, clientId: "büro" }, {}, /--client-id: "büro" must be/],
+    [flags, { KASI_MQTT_CLIENT_ID: "tab\there" }, /KASI_MQTT_CLIENT_ID: "tab\there" must be/],
+    [
+      flags,
+      { KASI_MQTT_SESSION_EXPIRY_S: "-1" },
+      /KASI_MQTT_SESSION_EXPIRY_S: "-1" must be a whole/,
+    ],
+    [flags, { KASI_MQTT_SESSION_EXPIRY_S: "1.5" }, /KASI_MQTT_SESSION_EXPIRY_S: "1\.5"/],
+    [flags, { KASI_MQTT_SESSION_EXPIRY_S: "1e3" }, /KASI_MQTT_SESSION_EXPIRY_S: "1e3"/],
+    [flags, { KASI_MQTT_SESSION_EXPIRY_S: "4294967296" }, /"4294967296" .* 0 to 4294967295/],
+    [flags, { KASI_MQTT_SESSION_EXPIRY_S: "a day" }, /KASI_MQTT_SESSION_EXPIRY_S: "a day"/],
+  ];
+  for (const [f, env, pattern] of bad) {
+    assert.throws(() => resolveBackendSettings(f, env), (e: unknown) => {
+      assert.ok(e instanceof KasiError);
+      assert.equal(e.code, "INPUT_INVALID");
+      assert.match(e.message, pattern);
+      return true;
+    });
+  }
+});
+
 Deno.test("kasi backend reads .env from its directory and stops cleanly on SIGTERM", async () => {
+  // A client id of its own and no session kept: the broker must not queue for this run after
+  // it ends, nor hand it messages meant for a real backend (`kasi-backend`).
+  const clientId = `kasi-backend-test-${crypto.randomUUID().slice(0, 8)}`;
   await withTempDatabase(async (url) => {
     const dir = await Deno.makeTempDir();
     try {
@@ -121,7 +186,10 @@ Deno.test("kasi backend reads .env from its directory and stops cleanly on SIGTE
       );
       const cli = new URL("../../src/cli/backend.ts", import.meta.url).href;
       const config = new URL("../../deno.json", import.meta.url).pathname;
-      const env: Record<string, string> = { PATH: Deno.env.get("PATH") ?? "" };
+      const env: Record<string, string> = {
+        PATH: Deno.env.get("PATH") ?? "",
+        KASI_MQTT_SESSION_EXPIRY_S: "0",
+      };
       for (const name of ["HOME", "DENO_DIR"]) {
         const value = Deno.env.get(name);
         if (value) env[name] = value;
@@ -132,7 +200,9 @@ Deno.test("kasi backend reads .env from its directory and stops cleanly on SIGTE
           "--config",
           config,
           `import { backendCommand } from "${cli}";\n` +
-          `await backendCommand().parseAsync(["--command-interval", "30"], { from: "user" });`,
+          `await backendCommand().parseAsync(${
+            JSON.stringify(["--command-interval", "30", "--client-id", clientId])
+          }, { from: "user" });`,
         ],
         cwd: dir,
         clearEnv: true,
@@ -168,9 +238,15 @@ Deno.test("kasi backend reads .env from its directory and stops cleanly on SIGTE
       assert.equal(starting.databaseUrl, url);
       assert.equal(starting.mqttUrlFrom, "KASI_MQTT_URL");
       assert.equal(starting.commandIntervalS, 30);
+      assert.equal(starting.clientId, clientId);
+      assert.equal(starting.clientIdFrom, "--client-id");
+      assert.equal(starting.sessionExpiryS, 0);
+      assert.equal(await hasSession(clientId), false, "the broker kept the backend's session");
       assert.ok(lines.some((l) => l.includes('"msg":"signal received: flushing and stopping"')));
     } finally {
       await Deno.remove(dir, { recursive: true });
+      // In case the run kept a session after all (it should not, with expiry 0).
+      await endSession(clientId);
     }
   });
 });

@@ -97,6 +97,43 @@ export async function publisher(): Promise<mqtt.MqttClient> {
   });
 }
 
+/**
+ * Ends the broker session of `clientId`, so the broker stops queueing for it: connects with
+ * Clean Start and a Session Expiry of 0 (MQTT 5 §3.1.2.4, §3.1.2.11.2), then disconnects.
+ */
+export async function endSession(clientId: string): Promise<void> {
+  const client = await mqtt.connectAsync(TEST_MQTT_URL, {
+    clientId,
+    protocolVersion: 5,
+    clean: true,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
+  await client.endAsync();
+}
+
+/**
+ * Whether the broker holds a session for `clientId`: resumes it (Clean Start off) and reads
+ * Session Present from the CONNACK (MQTT 5 §3.2.2.1.1). Leaves none behind: the expiry is 0.
+ */
+export async function hasSession(clientId: string): Promise<boolean> {
+  const client = mqtt.connect(TEST_MQTT_URL, {
+    clientId,
+    protocolVersion: 5,
+    clean: false,
+    properties: { sessionExpiryInterval: 0 },
+    reconnectPeriod: 0,
+  });
+  try {
+    return await new Promise<boolean>((resolve, reject) => {
+      client.once("connect", (connack) => resolve(connack.sessionPresent));
+      client.once("error", reject);
+    });
+  } finally {
+    await client.endAsync();
+  }
+}
+
 /** Removes a retained message so later runs start clean (an empty retained payload clears it). */
 export async function clearRetained(topic: string): Promise<void> {
   const client = await publisher();

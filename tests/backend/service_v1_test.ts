@@ -83,7 +83,7 @@ Deno.test("BackendService rejects bad v1 input with reasons and keeps storing af
   const topic = v1Topic(siteId, "telemetry");
   const pub = await publisher();
   try {
-    await withBackend(async ({ sql }) => {
+    await withBackend(async ({ sql, log }) => {
       const base = Date.now() - 60_000;
       const ts = (i: number) => new Date(base + i * 1000).toISOString();
       const bad: [string, RegExp][] = [
@@ -117,6 +117,15 @@ Deno.test("BackendService rejects bad v1 input with reasons and keeps storing af
         assert.match(rejects[i]!.reason, pattern);
         assert.equal(rejects[i]!.text, payload);
         assert.equal(rejects[i]!.payload_bytes, new TextEncoder().encode(payload).byteLength);
+      });
+      // Each reject is in the log as a warning with its topic, site and reason (6 ≤ 10 a window).
+      const warned = log.entries.filter((e) => e.msg === "message rejected");
+      assert.equal(warned.length, bad.length);
+      bad.forEach(([, pattern], i) => {
+        assert.equal(warned[i]!.level, "warn");
+        assert.equal(warned[i]!.fields.topic, topic);
+        assert.equal(warned[i]!.fields.siteId, siteId);
+        assert.match(String(warned[i]!.fields.reason), pattern);
       });
     });
   } finally {
@@ -187,7 +196,7 @@ Deno.test("BackendService keeps raising the command seq across a restart", async
   const listener = await listen(commandTopic);
   const pub = await publisher();
   try {
-    await withBackend(async ({ url, sql, service }) => {
+    await withBackend(async ({ url, sql, service, log }) => {
       await pub.publishAsync(
         v1Topic(siteId, "telemetry"),
         v1Telemetry(siteId, { ts: new Date(Date.now() - 10_000).toISOString() }),
@@ -195,6 +204,11 @@ Deno.test("BackendService keeps raising the command seq across a restart", async
       );
       await waitFor("the first command", () => listener.messages[0]);
       await service.stop();
+      const isNewSite = (e: { msg: string; fields: Record<string, unknown> }) =>
+        e.msg === "new site" && e.fields.siteId === siteId;
+      assert.deepEqual(log.entries.filter(isNewSite).map((e) => [e.level, e.fields]), [
+        ["info", { siteId, protocol: "v1", seenIn: "telemetry" }],
+      ]);
 
       const second = await startBackend(url);
       try {
@@ -216,6 +230,8 @@ Deno.test("BackendService keeps raising the command seq across a restart", async
         assert.equal(d.command.seq, 2);
         const seqs = await sql`select seq from commands where site_id = ${siteId} order by seq`;
         assert.deepEqual(seqs.map((r) => Number(r.seq)), [1, 2]);
+        // Rebuilt from the database at start: not new to the restarted backend.
+        assert.equal(second.log.entries.filter(isNewSite).length, 0);
       } finally {
         await second.service.stop();
       }
@@ -243,6 +259,39 @@ Deno.test("BackendService stores each command's payload as a JSON object, querya
       assert.equal(row.type, "object");
       assert.equal(row.mode, "normal");
     });
+  } finally {
+    await pub.endAsync();
+    await clearRetained(v1Topic(siteId, "command"));
+  }
+});
+
+Deno.test("BackendService averages the load over the loadWindowS it is given", async () => {
+  const siteId = uniqueSiteId("it-window");
+  const pub = await publisher();
+  try {
+    await withBackend(async ({ service }) => {
+      const t0 = Date.now() - 120_000;
+      for (const [i, loadW] of [[0, 400], [1, 1400]] as const) {
+        await pub.publishAsync(
+          v1Topic(siteId, "telemetry"),
+          v1Telemetry(siteId, {
+            ts: new Date(t0 + i * 60_000).toISOString(),
+            seq: i,
+            load_w: loadW,
+          }),
+          { qos: 1 },
+        );
+      }
+      // A 400 W → 1400 W step, 60 s apart, τ = 60 s: mean = 400 + (1 − e^(−1)) · 1000
+      // = 400 + 0.632121 · 1000 = 1032.12 W. Default v1 profile: (80 − 20) % · 9600 Wh = 5760 Wh
+      // → 5760 / 1032.12 = 5.5807 h. (With the default τ = 900 s: 5760 / 464.49 = 12.40 h.)
+      // The first sample alone gives 5760 / 400 = 14.4 h: wait for a plan that saw both.
+      const batteryH = await waitFor("the prediction from both samples", () => {
+        const h = service.sites().find((v) => v.siteId === siteId)?.prediction?.batteryH;
+        return h !== undefined && h < 14.4 - 1e-6 ? h : undefined;
+      });
+      assert.ok(Math.abs(batteryH - 5.5807) < 1e-3, `${batteryH}`);
+    }, { loadWindowS: 60 });
   } finally {
     await pub.endAsync();
     await clearRetained(v1Topic(siteId, "command"));

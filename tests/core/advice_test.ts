@@ -91,8 +91,13 @@ Deno.test("computeAdvice() gives the reference first-generation message normal m
   assert.equal(a.genStartSocPct, 50);
   assert.equal(a.genStopSocPct, 90);
   assert.equal(a.reserveSocPct, 50);
-  assert.match(a.reason, /^Normal: no forecast\./);
-  assert.match(a.reason, /10\.4 h at 150 W/);
+  // Usable: (81.25 − 50) % · 5000 Wh = 1562.5 → 1563 Wh; 85 / 0.5752 = 147.77 → 147.8 h.
+  assert.equal(
+    a.reason,
+    "Normal: no forecast. Battery at 81 % (from voltage, 1563 Wh above the 50 % reserve) " +
+      "lasts 10.4 h at 150 W; fuel lasts 147.8 h. Weather: no key. " +
+      "Start the generator at 50 %, stop at 90 %.",
+  );
 });
 
 Deno.test("encodeLegacyCommand() of the reference advice has exactly the first-generation keys", () => {
@@ -188,6 +193,89 @@ Deno.test("computeAdvice() predicts from the mean load, not the latest spike", (
     weather: CLEAR,
   });
   assert.ok(Math.abs(a.predictedBatteryH - 15) < 1e-9);
+});
+
+Deno.test("computeAdvice() says solar covers the load instead of a battery time", () => {
+  // SoC 100 %: (100 − 20) % · 10 000 Wh = 8000 Wh usable; mean load 1681 W < solar 2000 W.
+  const a = computeAdvice({
+    profile: clinic,
+    latest: clinicRecord({ socPct: 100, loadW: 1700, pvW: 2000 }),
+    meanLoadW: 1681,
+    weather: UNKNOWN,
+  });
+  assert.match(
+    a.reason,
+    /Battery at 100 % \(8000 Wh above the 20 % reserve\): solar 2000 W covers the 1681 W load; /,
+  );
+  assert.doesNotMatch(a.reason, /168\.0 h/);
+});
+
+Deno.test("computeAdvice() gives the battery time at the load net of solar", () => {
+  // 6000 Wh / (1900 − 219) W = 6000 / 1681 = 3.569 h → "3.6 h".
+  const a = computeAdvice({
+    profile: clinic,
+    latest: clinicRecord({ pvW: 219 }),
+    meanLoadW: 1900,
+    weather: UNKNOWN,
+  });
+  assert.ok(Math.abs(a.predictedBatteryH - 6000 / 1681) < 1e-9);
+  assert.match(
+    a.reason,
+    /Battery at 80 % \(6000 Wh above the 20 % reserve\) lasts 3\.6 h at a net 1681 W \(load 1900 W − solar 219 W\); /,
+  );
+});
+
+Deno.test("computeAdvice() says more than a week where a prediction hits the 168 h cap", () => {
+  // Battery: 6000 Wh / (420 − 400) W = 300 h, capped at 168 h. Fuel: 100 % of 200 L at
+  // 1.1504 L/h (10 kW set at its 3 kW minimum) = 173.85 h, capped at 168 h.
+  const a = computeAdvice({
+    profile: clinic,
+    latest: clinicRecord({ loadW: 420, pvW: 400, fuelPct: 100 }),
+    meanLoadW: null,
+    weather: UNKNOWN,
+  });
+  assert.equal(a.predictedBatteryH, 168);
+  assert.equal(a.predictedDieselH, 168);
+  assert.match(
+    a.reason,
+    /lasts more than a week at a net 20 W \(load 420 W − solar 400 W\); fuel lasts more than a week\./,
+  );
+  assert.doesNotMatch(a.reason, /168/);
+});
+
+Deno.test("computeAdvice() says when the battery is at its reserve or the fuel level is unknown", () => {
+  const a = computeAdvice({
+    profile: clinic,
+    latest: clinicRecord({ socPct: 20, fuelPct: null }),
+    meanLoadW: null,
+    weather: UNKNOWN,
+  });
+  assert.equal(a.predictedBatteryH, 0);
+  assert.match(
+    a.reason,
+    /Battery at 20 % is at or below the 20 % reserve; fuel level not reported\./,
+  );
+});
+
+Deno.test("computeAdvice() shortens a long weather reason so the reason fits a command", () => {
+  // StrategicCommand.reason holds at most 500 characters; the thresholds must survive.
+  const a = computeAdvice({
+    profile: clinic,
+    latest: clinicRecord({}),
+    meanLoadW: null,
+    weather: { ...CLEAR, reason: "x".repeat(600) },
+  });
+  assert.equal(a.reason.length, 500);
+  assert.match(a.reason, /x…\. Start the generator at 30 %, stop at 85 %\.$/);
+  const c = commandFromAdvice(a, {
+    siteId: "clinic-1",
+    seq: 1,
+    issuedAt: new Date("2026-11-20T10:00:00Z"),
+    validUntil: new Date("2026-11-20T10:05:00Z"),
+  });
+  const decoded = decodeCommandV1(encodeCommandV1(c));
+  assert.ok(decoded.ok, decoded.ok ? "" : decoded.reason);
+  assert.equal(decoded.command.reason, a.reason);
 });
 
 Deno.test("thresholdsFor() keeps start at or above the reserve and stop above start", () => {
