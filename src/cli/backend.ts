@@ -185,7 +185,7 @@ export function backendCommand() {
       });
       // Listening before start: a signal during start-up still stops gracefully after it.
       const signal = stopSignal({
-        onRepeat: () => log.info("already stopping; a third signal exits at once"),
+        onRepeat: () => log.info("already stopping; press Ctrl-C once more to exit at once"),
       });
       try {
         await service.start();

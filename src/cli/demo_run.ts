@@ -80,7 +80,9 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
   const { log, close: closeLog } = fileLogger(logPath);
   const say = (line: string) => console.log(line);
   // Listening from the start: a Ctrl-C during start-up still stops everything cleanly.
-  const signal = stopSignal({ onRepeat: () => say("Still stopping…") });
+  const signal = stopSignal({
+    onRepeat: () => say("Still stopping… (Ctrl-C once more exits at once)"),
+  });
   const cleanups: (() => Promise<void> | void)[] = [
     () => lock.close(),
     () => signal.dispose(),

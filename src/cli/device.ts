@@ -106,7 +106,7 @@ export function deviceCommand() {
       const log = jsonLogger({ level: settings.logLevel, component: "device" });
       // Listen before starting, so a signal during start-up still stops cleanly.
       const signal = stopSignal({
-        onRepeat: () => log.info("already stopping; a third signal exits at once"),
+        onRepeat: () => log.info("already stopping; press Ctrl-C once more to exit at once"),
       });
       try {
         const device = await startSimDevice({

@@ -39,7 +39,8 @@ export function redactDatabaseUrl(url: string): string {
     if (parsed.password) parsed.password = "***";
     return parsed.toString();
   } catch {
-    return "(unparseable URL)";
+    // Not a URL: show it, but never what could be a password (in "//user:password@").
+    return url.replace(/(\/\/[^:@/]*:)[^@/]*@/, "$1***@");
   }
 }
 

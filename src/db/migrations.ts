@@ -94,7 +94,55 @@ CREATE TABLE site_events (
 CREATE INDEX site_events_site_time_idx ON site_events (site_id, time DESC);
 `;
 
+/**
+ * The first generation's panels were drawn for its own 12 V sites: a 48 V v1 site in them would
+ * read as a fault. The view keeps to first-generation rows; v1 sites have their own dashboards.
+ * A first-generation history kept as power_events_gen1 (migration 1) is copied into telemetry
+ * when it has the first generation's columns, so the panels still show it and predictions can
+ * learn from it. Its generator state was not recorded; the source says "Diesel" when it ran.
+ */
+const FIRST_GENERATION_VIEW = `
+CREATE OR REPLACE VIEW power_events AS
+SELECT
+  time,
+  site_id,
+  CASE source
+    WHEN 'battery' THEN 'Battery'
+    WHEN 'generator' THEN 'Diesel'
+    ELSE 'Shutdown'
+  END AS active_source,
+  battery_v AS voltage,
+  fuel_pct AS fuel_level,
+  load_w AS load_watts
+FROM telemetry
+WHERE protocol = 'legacy';
+
+DO $$
+BEGIN
+  IF (SELECT count(*) FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name = 'power_events_gen1'
+        AND column_name IN ('time', 'site_id', 'active_source', 'voltage', 'fuel_level',
+                            'load_watts')) = 6 THEN
+    INSERT INTO telemetry (time, site_id, protocol, source, battery_v, load_w, gen_running,
+                           fuel_pct)
+    SELECT time, lower(site_id::text), 'legacy',
+           CASE active_source::text WHEN 'Battery' THEN 'battery' WHEN 'Diesel' THEN 'generator'
+                                    ELSE 'off' END,
+           voltage, load_watts, active_source::text = 'Diesel', fuel_level
+    FROM power_events_gen1
+    WHERE time IS NOT NULL AND site_id IS NOT NULL AND voltage IS NOT NULL
+      AND load_watts IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    INSERT INTO sites (site_id, protocol, first_seen, last_seen)
+    SELECT site_id, 'legacy', min(time), max(time) FROM telemetry
+    WHERE protocol = 'legacy' GROUP BY site_id
+    ON CONFLICT (site_id) DO NOTHING;
+  END IF;
+END $$;
+`;
+
 /** Every migration, ascending by version. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: INITIAL_SCHEMA },
+  { version: 2, name: "power_events shows first-generation sites", sql: FIRST_GENERATION_VIEW },
 ];

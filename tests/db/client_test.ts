@@ -39,7 +39,7 @@ Deno.test("resolveDatabaseUrl() names the source and hides the password of a bad
   );
   assert.throws(
     () => resolveDatabaseUrl({ flag: "not a url", env: {} }),
-    /--database-url: expected a URL like .*got "\(unparseable URL\)"/,
+    /--database-url: expected a URL like .*got "not a url"/,
   );
 });
 
@@ -49,6 +49,15 @@ Deno.test("redactDatabaseUrl() replaces the password only", () => {
     "postgres://kasi:***@db:5432/kasi",
   );
   assert.equal(redactDatabaseUrl(DEFAULT_DATABASE_URL), DEFAULT_DATABASE_URL);
+});
+
+Deno.test("redactDatabaseUrl() shows a value that is not a URL, without what may be a password", () => {
+  assert.equal(redactDatabaseUrl("notaurl"), "notaurl");
+  // A space in the host makes it no URL, yet user:password@ is still recognisable.
+  assert.equal(
+    redactDatabaseUrl("postgres://kasi:s3cret@my db/kasi"),
+    "postgres://kasi:***@my db/kasi",
+  );
 });
 
 Deno.test("connectDatabase() fails with DATABASE_UNAVAILABLE and no password when nothing listens", async () => {

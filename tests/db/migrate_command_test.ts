@@ -21,11 +21,12 @@ Deno.test("kasi migrate prints each applied migration, then that nothing is left
     assert.deepEqual(await run(["--database-url", url]), [
       `Migrating ${url}`,
       "Applied migration 1: initial schema",
-      "Database is up to date (1 migration, TimescaleDB: not available — plain PostgreSQL)",
+      "Applied migration 2: power_events shows first-generation sites",
+      "Database is up to date (2 migrations, TimescaleDB: not available — plain PostgreSQL)",
     ]);
     assert.deepEqual(await run(["--database-url", url]), [
       `Migrating ${url}`,
-      "Database is up to date (1 migration, TimescaleDB: not available — plain PostgreSQL)",
+      "Database is up to date (2 migrations, TimescaleDB: not available — plain PostgreSQL)",
     ]);
   });
 });

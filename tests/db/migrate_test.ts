@@ -26,7 +26,10 @@ Deno.test("runMigrations() creates the schema on an empty database, then has not
   await withTempDatabase(async (_url, sql) => {
     const log = new MemoryLogger();
     const first = await runMigrations(sql, { log });
-    assert.deepEqual(first.applied, ["1: initial schema"]);
+    assert.deepEqual(first.applied, [
+      "1: initial schema",
+      "2: power_events shows first-generation sites",
+    ]);
     assert.equal(first.total, MIGRATIONS.length);
     // True exactly when the server had TimescaleDB to offer (the test server does not).
     const [ext] = await sql`
@@ -72,11 +75,15 @@ Deno.test("runMigrations() on two clients at once waits for the lock and applies
 
       const [ra, rb] = await runs;
       // Exactly one of the two did the work; the other then found it done.
-      assert.deepEqual([...ra.applied, ...rb.applied], ["1: initial schema"]);
-      assert.equal(ra.total, 1);
-      assert.equal(rb.total, 1);
-      const rows = await a`select version, count(*)::int as n from schema_migrations group by 1`;
-      assert.deepEqual(rows.map((r) => [r.version, r.n]), [[1, 1]]);
+      assert.deepEqual([...ra.applied, ...rb.applied], [
+        "1: initial schema",
+        "2: power_events shows first-generation sites",
+      ]);
+      assert.equal(ra.total, 2);
+      assert.equal(rb.total, 2);
+      const rows =
+        await a`select version, count(*)::int as n from schema_migrations group by 1 order by 1`;
+      assert.deepEqual(rows.map((r) => [r.version, r.n]), [[1, 1], [2, 1]]);
       assert.equal(await advisoryLocks(a), 0, "the lock is released after both runs");
     } finally {
       await holder.end({ timeout: 5 });
@@ -90,17 +97,17 @@ Deno.test("runMigrations() rolls a failing migration back and throws MIGRATION_F
   await withTempDatabase(async (_url, sql) => {
     const broken = [
       ...MIGRATIONS,
-      { version: 2, name: "broken", sql: "create table half_done (x int); select 1/0;" },
+      { version: 3, name: "broken", sql: "create table half_done (x int); select 1/0;" },
     ];
     await assert.rejects(runMigrations(sql, { migrations: broken }), (error: unknown) => {
       assert.ok(error instanceof KasiError);
       assert.equal(error.code, "MIGRATION_FAILED");
-      assert.equal(error.message, "Migration 2 (broken) failed: division by zero");
+      assert.equal(error.message, "Migration 3 (broken) failed: division by zero");
       return true;
     });
-    // Migration 1 committed in its own transaction; migration 2 left nothing behind.
+    // Migrations 1 and 2 committed in their own transactions; migration 3 left nothing behind.
     const rows = await sql`select version from schema_migrations order by version`;
-    assert.deepEqual(rows.map((r) => r.version), [1]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2]);
     assert.ok(!(await tableNames(sql)).includes("half_done"));
     assert.equal(await advisoryLocks(sql), 0, "the lock is released after a failure");
   });
@@ -115,5 +122,34 @@ Deno.test("runMigrations() keeps a first-generation power_events table as power_
     assert.equal(kind!.relkind, "v");
     const old = await sql`select voltage from power_events_gen1`;
     assert.equal(old.length, 1);
+    // Without the first generation's columns nothing can be copied: telemetry stays empty.
+    assert.equal((await sql`select count(*)::int as n from telemetry`)[0]!.n, 0);
+  });
+});
+
+Deno.test("runMigrations() copies a first-generation history into telemetry, once", async () => {
+  await withTempDatabase(async (_url, sql) => {
+    // The first generation's table, with its column names and an upper-case uuid site id.
+    await sql`create table power_events (time timestamptz, site_id uuid, active_source text,
+      voltage real, fuel_level real, load_watts real)`;
+    await sql`insert into power_events values
+      ('2024-05-01T00:00:00Z', '00000000-0000-0000-0000-0000000000A1', 'Battery', 12.5, 80, 150),
+      ('2024-05-01T00:00:10Z', '00000000-0000-0000-0000-0000000000A1', 'Diesel', 13.9, 79.5, 150),
+      ('2024-05-01T00:00:20Z', '00000000-0000-0000-0000-0000000000a1', 'Shutdown', 11.2, 0, 0)`;
+    await runMigrations(sql);
+    await runMigrations(sql);
+    const rows = await sql`select time, voltage, fuel_level, load_watts, active_source, site_id
+      from power_events order by time`;
+    assert.deepEqual(rows.map((r) => [r.active_source, r.voltage, r.fuel_level, r.load_watts]), [
+      ["Battery", 12.5, 80, 150],
+      ["Diesel", 13.899999618530273, 79.5, 150], // real (float4) 13.9 widened to float8
+      ["Shutdown", 11.199999809265137, 0, 0],
+    ]);
+    assert.ok(rows.every((r) => r.site_id === "00000000-0000-0000-0000-0000000000a1"));
+    const gen = await sql`select gen_running from telemetry order by time`;
+    assert.deepEqual(gen.map((r) => r.gen_running), [false, true, false]);
+    const [site] = await sql`select protocol, first_seen, last_seen from sites`;
+    assert.equal(site!.protocol, "legacy");
+    assert.deepEqual(site!.last_seen, new Date("2024-05-01T00:00:20Z"));
   });
 });

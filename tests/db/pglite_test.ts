@@ -37,9 +37,13 @@ Deno.test("runMigrations() and the store work on PGlite through pglite-socket", 
   try {
     await t.step("migrations apply once, without TimescaleDB", async () => {
       const first = await runMigrations(sql);
-      assert.deepEqual(first, { applied: ["1: initial schema"], total: 1, timescale: false });
+      assert.deepEqual(first, {
+        applied: ["1: initial schema", "2: power_events shows first-generation sites"],
+        total: 2,
+        timescale: false,
+      });
       const second = await runMigrations(sql);
-      assert.deepEqual(second, { applied: [], total: 1, timescale: false });
+      assert.deepEqual(second, { applied: [], total: 2, timescale: false });
     });
 
     await t.step("runMigrations() takes the advisory lock and releases it", async () => {

@@ -154,9 +154,12 @@ Deno.test(
   "the first-generation Grafana query on power_events runs unchanged and maps the source",
   withSchema(async (sql) => {
     const now = Date.now();
+    // The view shows first-generation rows only; a v1 row must not appear in it.
     await insertTelemetry(sql, [
+      telemetryRecord({ time: new Date(now - 5 * MINUTE_MS), protocol: "v1", batteryV: 52 }),
       telemetryRecord({
         time: new Date(now - 10 * MINUTE_MS),
+        protocol: "legacy",
         source: "generator",
         genRunning: true,
         batteryV: 12.6,
@@ -164,7 +167,7 @@ Deno.test(
         loadW: 900,
       }),
       // Two hours old: outside the query's one-hour window.
-      telemetryRecord({ time: new Date(now - 120 * MINUTE_MS), source: "off" }),
+      telemetryRecord({ time: new Date(now - 120 * MINUTE_MS), protocol: "legacy", source: "off" }),
     ]);
     const rows = await sql.unsafe(
       "SELECT time, voltage, fuel_level, load_watts, active_source FROM power_events " +
