@@ -15,7 +15,6 @@
  *   (MAX_CLOCK_AHEAD_MS in src/core/telemetry.ts). At speed 1 the two clocks coincide.
  */
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import { socFromOcv } from "../core/battery.ts";
 import type { Mode, StrategicCommand } from "../core/command.ts";
 import type { Logger } from "../core/log.ts";
 import {
@@ -27,6 +26,7 @@ import {
   thresholdsFor,
 } from "../core/policy.ts";
 import { profileToWire, type SiteProfile } from "../core/site_profile.ts";
+import { type SocEstimate, type SocMethod, updateSocEstimate } from "../core/soc_estimator.ts";
 import { encodeTelemetryV1, type TelemetryRecord } from "../core/telemetry.ts";
 import { v1Topic } from "../core/topics.ts";
 import { type Driver, type Outputs, SAFE_OUTPUTS, type SensorReadings } from "./driver.ts";
@@ -76,9 +76,13 @@ export interface AgentSnapshot {
   simTime: Date;
   ticks: number;
   readings: SensorReadings | null;
-  /** SoC the policy used: the sensor's, or estimated from the battery voltage. */
+  /** SoC the policy used: the sensor's, or estimated (src/core/soc_estimator.ts). */
   socPct: number | null;
+  /** True when the sensors gave no SoC and it was estimated (current counting or voltage). */
   socFromVoltage: boolean;
+  /** Half-width of the SoC band, percentage points. */
+  socUncertaintyPct: number | null;
+  socMethod: SocMethod | null;
   decision: Decision | null;
   outputs: Outputs | null;
   /** The last accepted command, valid or since expired. */
@@ -110,6 +114,7 @@ export class DeviceAgent {
   #readings: SensorReadings | null = null;
   #socPct: number | null = null;
   #socFromVoltage = false;
+  #socEstimate: SocEstimate | null = null;
   #decision: Decision | null = null;
   #outputs: Outputs | null = null;
   readonly #gate: CommandGate;
@@ -137,6 +142,7 @@ export class DeviceAgent {
     if (this.#running) throw new Error(`The agent of site "${this.#o.siteId}" is already running`);
     const { siteId, log, driver } = this.#o;
     this.#simNow = this.#o.startTime ?? this.#clock();
+    this.#socEstimate = null;
     const outputs = await driver.readOutputs();
     this.#running = true;
     this.#memory = initialPolicyMemory(
@@ -220,6 +226,8 @@ export class DeviceAgent {
       readings: this.#readings,
       socPct: this.#socPct,
       socFromVoltage: this.#socFromVoltage,
+      socUncertaintyPct: this.#socEstimate?.uncertaintyPct ?? null,
+      socMethod: this.#socEstimate?.method ?? null,
       decision: this.#decision,
       outputs: this.#outputs,
       commandSeq: this.#gate.lastAccepted?.seq ?? null,
@@ -259,8 +267,15 @@ export class DeviceAgent {
     const wallNow = this.#clock();
     const command = this.#activeCommand(wallNow);
     const socFromVoltage = readings.socPct === null;
-    const socPct = readings.socPct ??
-      socFromOcv(profile.chemistry, profile.nominalV, readings.batteryV);
+    // On the simulated clock: the estimator integrates current over the physics' time.
+    const estimate = updateSocEstimate(this.#socEstimate, {
+      time: this.#simNow,
+      batteryV: readings.batteryV,
+      batteryA: readings.batteryA,
+      bmsSocPct: readings.socPct,
+      tempC: readings.batteryTempC,
+    }, { profile });
+    const socPct = estimate.socPct;
     const decision = decide({
       ...this.#memory!,
       socPct,
@@ -282,6 +297,7 @@ export class DeviceAgent {
     this.#readings = readings;
     this.#socPct = socPct;
     this.#socFromVoltage = socFromVoltage;
+    this.#socEstimate = estimate;
     this.#decision = decision;
     this.#outputs = actual;
 
