@@ -128,6 +128,17 @@ export function climatologySolarForecast(
   };
 }
 
+/** What a provider answers when it has no forecast: "unknown", and the climatology. */
+export function fallbackSiteWeather(
+  location: Location,
+  options: { now: Date; reason: string },
+): SiteWeather {
+  return {
+    classification: unknownWeather(options.reason),
+    solar: climatologySolarForecast(location, options),
+  };
+}
+
 function meanOfKnown(values: (number | null | undefined)[]): number | null {
   const known = values.filter((v): v is number => typeof v === "number");
   return known.length === 0 ? null : known.reduce((a, b) => a + b, 0) / known.length;
