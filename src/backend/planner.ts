@@ -85,8 +85,10 @@ export class Planner {
     if (!state?.latest) return;
     const profile = profileOf(state);
     const now = this.#o.now();
+    // The hourly solar forecast (forecastFor(...).solar) is not used here yet: the forward
+    // prediction will run on it.
     const weather = hasLocation(profile)
-      ? await this.#o.weather.forecastFor(profile, now)
+      ? (await this.#o.weather.forecastFor(profile, now)).classification
       : unknownWeather("site location not set");
     const advice = computeAdvice({
       profile,

@@ -21,7 +21,11 @@ import { classifyMessage } from "./messages.ts";
 import { connectLink, type ReceivedMessage } from "./mqtt_link.ts";
 import { Planner } from "./planner.ts";
 import { SiteStates, type SiteStatesOptions, type SiteView } from "./site_state.ts";
-import { OpenWeatherProvider, type WeatherProvider } from "./weather_provider.ts";
+import {
+  type SiteWeatherOptions,
+  SiteWeatherProvider,
+  type WeatherProvider,
+} from "./weather_provider.ts";
 
 export type { SiteView } from "./site_state.ts";
 
@@ -39,9 +43,9 @@ export interface BackendOptions {
   sql?: postgres.Sql;
   /** Seconds between commands to a site whose advice has not changed (default 60). */
   commandIntervalS?: number;
-  /** OpenWeatherMap settings; without an apiKey every forecast is "unknown". */
-  weather?: { apiKey?: string; baseUrl?: string };
-  /** Another forecast source, used instead of OpenWeatherMap (tests, other APIs). */
+  /** Weather API settings (keys, base URLs); Open-Meteo serves sites when there is no key. */
+  weather?: Omit<SiteWeatherOptions, "log">;
+  /** Another forecast source, used instead of Open-Meteo / OpenWeatherMap (tests). */
   weatherProvider?: WeatherProvider;
   log: Logger;
   batch?: { maxBatch?: number; maxDelayMs?: number };
@@ -146,7 +150,7 @@ export class BackendService {
         onMessage: (m) => this.#onMessage(m, now()),
       });
       const weather = this.#o.weatherProvider ??
-        new OpenWeatherProvider({ ...this.#o.weather, log });
+        new SiteWeatherProvider({ ...this.#o.weather, log });
       this.#planner = new Planner({
         sql,
         mqtt: this.#client,

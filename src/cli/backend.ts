@@ -42,6 +42,8 @@ export interface BackendSettings {
   logLevel: LogLevel;
   weatherApiKey: string | undefined;
   weatherUrl: string | undefined;
+  openMeteoUrl: string | undefined;
+  openMeteoApiKey: string | undefined;
 }
 
 /** Checks the flags and environment once; bad input gets an error naming the value. */
@@ -102,14 +104,8 @@ export function resolveBackendSettings(
       `--log-level "${flags.logLevel}" is not one of: ${LOG_LEVELS.join(", ")}`,
     );
   }
-  const weatherUrl = resolveSetting({
-    flagName: "",
-    env,
-    names: ["KASI_WEATHER_URL"],
-  }).value;
-  if (weatherUrl !== undefined && !URL.canParse(weatherUrl)) {
-    throw new KasiError("INPUT_INVALID", `KASI_WEATHER_URL: "${weatherUrl}" is not a URL`);
-  }
+  const weatherUrl = urlSetting(env, "KASI_WEATHER_URL");
+  const openMeteoUrl = urlSetting(env, "KASI_OPEN_METEO_URL");
   return {
     mqttUrl: mqtt.value,
     mqttUrlSource: mqtt.source,
@@ -120,7 +116,31 @@ export function resolveBackendSettings(
     logLevel,
     weatherApiKey: resolveSetting({ flagName: "", env, names: ["OPENWEATHER_API_KEY"] }).value,
     weatherUrl,
+    openMeteoUrl,
+    openMeteoApiKey: resolveSetting({ flagName: "", env, names: ["OPEN_METEO_API_KEY"] }).value,
   };
+}
+
+/** An optional http(s) base URL from the environment; anything else is an error naming it. */
+function urlSetting(env: Record<string, string | undefined>, name: string): string | undefined {
+  const value = resolveSetting({ flagName: "", env, names: [name] }).value;
+  if (value === undefined) return undefined;
+  if (!URL.canParse(value)) {
+    throw new KasiError("INPUT_INVALID", `${name}: "${value}" is not a URL`);
+  }
+  const protocol = new URL(value).protocol;
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new KasiError("INPUT_INVALID", `${name}: "${value}" must be an http:// or https:// URL`);
+  }
+  return value;
+}
+
+/** The start-up log's one-line account of where sites get their weather. */
+export function weatherSummary(settings: BackendSettings): string {
+  const openMeteo = settings.openMeteoApiKey ? "Open-Meteo (commercial key)" : "Open-Meteo (free)";
+  return settings.weatherApiKey
+    ? `OpenWeatherMap by default; ${openMeteo} for sites that ask for it`
+    : `${openMeteo} by default; OpenWeatherMap needs OPENWEATHER_API_KEY`;
 }
 
 export function backendCommand() {
@@ -150,7 +170,9 @@ export function backendCommand() {
       "\nFor tests and operations:\n" +
         "  KASI_MQTT_SESSION_EXPIRY_S  seconds the broker keeps the backend's session and " +
         `queues for it while it is away (default ${DEFAULT_MQTT_SESSION_EXPIRY_S}; ` +
-        "0 ends it at disconnect)",
+        "0 ends it at disconnect)\n" +
+        "  KASI_WEATHER_URL, KASI_OPEN_METEO_URL  base URLs of OpenWeatherMap and Open-Meteo " +
+        "(proxies, tests, a self-hosted Open-Meteo)",
     )
     .action(async (flags) => {
       const fromDotEnv = await loadDotEnv();
@@ -171,7 +193,7 @@ export function backendCommand() {
         sessionExpiryS: settings.mqttSessionExpiryS,
         databaseUrl: redactDatabaseUrl(databaseUrl),
         commandIntervalS: settings.commandIntervalS,
-        weather: settings.weatherApiKey ? "OpenWeatherMap" : "none (no OPENWEATHER_API_KEY)",
+        weather: weatherSummary(settings),
       });
       const service = new BackendService({
         mqttUrl: settings.mqttUrl,
@@ -179,7 +201,12 @@ export function backendCommand() {
         commandIntervalS: settings.commandIntervalS,
         clientId: settings.mqttClientId,
         sessionExpiryS: settings.mqttSessionExpiryS,
-        weather: { apiKey: settings.weatherApiKey, baseUrl: settings.weatherUrl },
+        weather: {
+          apiKey: settings.weatherApiKey,
+          baseUrl: settings.weatherUrl,
+          openMeteoUrl: settings.openMeteoUrl,
+          openMeteoApiKey: settings.openMeteoApiKey,
+        },
         log,
         migrate: true,
       });

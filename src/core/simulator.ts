@@ -8,6 +8,7 @@ import { ocvFromSoc } from "./battery.ts";
 import { fuelRateLph, generatorOutputKw } from "./generator.ts";
 import { MAX_SHED_TIER } from "./policy.ts";
 import type { SiteProfile } from "./site_profile.ts";
+import { dayOfYear, solarElevationDeg } from "./solar.ts";
 import type { Source } from "./telemetry.ts";
 
 /**
@@ -84,29 +85,11 @@ export function nextRandom(state: number): { value: number; state: number } {
   return { value: ((t ^ (t >>> 14)) >>> 0) / 4294967296, state: next };
 }
 
-/** Day of the year, 1 on 1 January (UTC). */
-export function dayOfYear(time: Date): number {
-  const start = Date.UTC(time.getUTCFullYear(), 0, 1);
-  return Math.floor((time.getTime() - start) / 86_400_000) + 1;
-}
-
-const RAD = Math.PI / 180;
-
 /**
- * Solar elevation (degrees) at a place and UTC time:
- * declination δ = 23.45° · sin(360° · (284 + n) / 365) (Cooper, 1969; Duffie & Beckman, "Solar
- * Engineering of Thermal Processes", eq. 1.6.1a), hour angle ω = 15° · (solar time − 12 h) with
- * solar time = UTC hours + longitude / 15° (the equation of time, at most ±16 min, is ignored),
- * and sin α = sin φ sin δ + cos φ cos δ cos ω (Duffie & Beckman eq. 1.6.5, α = 90° − zenith).
+ * The sun's position comes from solar.ts (NOAA / Spencer, with the equation of time); it is
+ * re-exported here for the callers of the simulator.
  */
-export function solarElevationDeg(latitudeDeg: number, longitudeDeg: number, time: Date): number {
-  const n = dayOfYear(time);
-  const declination = 23.45 * Math.sin(RAD * 360 * (284 + n) / 365);
-  const hourAngle = 15 * (solarHour(longitudeDeg, time) - 12);
-  const sinAlpha = Math.sin(RAD * latitudeDeg) * Math.sin(RAD * declination) +
-    Math.cos(RAD * latitudeDeg) * Math.cos(RAD * declination) * Math.cos(RAD * hourAngle);
-  return Math.asin(Math.max(-1, Math.min(1, sinAlpha))) / RAD;
-}
+export { dayOfYear, solarElevationDeg };
 
 /** Local mean solar time in hours, 0..24. */
 export function solarHour(longitudeDeg: number, time: Date): number {
@@ -129,7 +112,7 @@ export function dailyClearness(seed: number, time: Date): number {
 export function pvPowerW(site: SimSite, time: Date): number {
   const { pvKwp, latitude, longitude } = site.profile;
   if (pvKwp <= 0) return 0;
-  const sinElevation = Math.sin(RAD * solarElevationDeg(latitude, longitude, time));
+  const sinElevation = Math.sin(solarElevationDeg(latitude, longitude, time) * Math.PI / 180);
   const clearness = site.fixedClearness ?? dailyClearness(site.seed, time);
   return pvKwp * 1000 * Math.max(0, sinElevation) * clearness * PV_PERFORMANCE_RATIO;
 }

@@ -4,6 +4,13 @@ import { SITE_ID_PATTERN } from "./topics.ts";
 
 export const CHEMISTRIES = ["flooded-lead-acid", "agm", "lifepo4"] as const;
 export type Chemistry = typeof CHEMISTRIES[number];
+/**
+ * Where the backend gets a site's weather: Open-Meteo (hourly irradiance, no key) or
+ * OpenWeatherMap (3-hourly cloud cover, needs OPENWEATHER_API_KEY). Unset: OpenWeatherMap when
+ * the backend has a key, else Open-Meteo.
+ */
+export const WEATHER_SOURCES = ["open-meteo", "openweathermap"] as const;
+export type WeatherSource = typeof WEATHER_SOURCES[number];
 
 export const SiteProfileSchema = z.object({
   siteId: z.string().regex(SITE_ID_PATTERN),
@@ -20,6 +27,7 @@ export const SiteProfileSchema = z.object({
   longitude: z.number().min(-180).max(180),
   /** IANA zone, e.g. "Africa/Lagos". */
   timeZone: z.string().min(1).max(64),
+  weatherSource: z.enum(WEATHER_SOURCES).optional(),
 });
 export type SiteProfile = z.infer<typeof SiteProfileSchema>;
 
@@ -64,6 +72,7 @@ export const SiteProfileWireSchema = z.object({
   latitude: z.number().min(-90).max(90),
   longitude: z.number().min(-180).max(180),
   time_zone: z.string().min(1).max(64),
+  weather_source: z.enum(WEATHER_SOURCES).optional(),
 });
 export type SiteProfileWire = z.infer<typeof SiteProfileWireSchema>;
 
@@ -81,6 +90,7 @@ export function profileToWire(p: SiteProfile): SiteProfileWire {
     latitude: p.latitude,
     longitude: p.longitude,
     time_zone: p.timeZone,
+    ...(p.weatherSource === undefined ? {} : { weather_source: p.weatherSource }),
   };
 }
 
@@ -98,5 +108,6 @@ export function profileFromWire(w: SiteProfileWire): SiteProfile {
     latitude: w.latitude,
     longitude: w.longitude,
     timeZone: w.time_zone,
+    ...(w.weather_source === undefined ? {} : { weatherSource: w.weather_source }),
   };
 }

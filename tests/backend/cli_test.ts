@@ -4,6 +4,7 @@ import {
   DEFAULT_MQTT_CLIENT_ID,
   DEFAULT_MQTT_SESSION_EXPIRY_S,
   resolveBackendSettings,
+  weatherSummary,
 } from "../../src/cli/backend.ts";
 import { loadDotEnv, parseDotEnv, resolveSetting } from "../../src/cli/env.ts";
 import { KasiError } from "../../src/core/errors.ts";
@@ -115,6 +116,40 @@ Deno.test("resolveBackendSettings() applies flag > KASI_MQTT_URL > default and c
   for (const [f, pattern] of bad) {
     assert.throws(() => resolveBackendSettings(f, {}), pattern);
   }
+});
+
+Deno.test("resolveBackendSettings() reads the weather keys and base URLs and checks the URLs", () => {
+  const flags = { commandInterval: "60", logLevel: "info" };
+  const none = resolveBackendSettings(flags, {});
+  assert.deepEqual(
+    [none.weatherApiKey, none.weatherUrl, none.openMeteoUrl, none.openMeteoApiKey],
+    [undefined, undefined, undefined, undefined],
+  );
+  assert.equal(
+    weatherSummary(none),
+    "Open-Meteo (free) by default; OpenWeatherMap needs OPENWEATHER_API_KEY",
+  );
+  const all = resolveBackendSettings(flags, {
+    OPENWEATHER_API_KEY: "owm",
+    KASI_WEATHER_URL: "http://127.0.0.1:8081",
+    OPEN_METEO_API_KEY: "om",
+    KASI_OPEN_METEO_URL: "https://meteo.example.org",
+  });
+  assert.equal(all.openMeteoUrl, "https://meteo.example.org");
+  assert.equal(all.openMeteoApiKey, "om");
+  assert.equal(all.weatherUrl, "http://127.0.0.1:8081");
+  assert.equal(
+    weatherSummary(all),
+    "OpenWeatherMap by default; Open-Meteo (commercial key) for sites that ask for it",
+  );
+  assert.throws(
+    () => resolveBackendSettings(flags, { KASI_OPEN_METEO_URL: "meteo" }),
+    /KASI_OPEN_METEO_URL: "meteo" is not a URL/,
+  );
+  assert.throws(
+    () => resolveBackendSettings(flags, { KASI_WEATHER_URL: "ftp://x" }),
+    /KASI_WEATHER_URL: "ftp:\/\/x" must be an http:\/\/ or https:\/\/ URL/,
+  );
 });
 
 Deno.test("resolveBackendSettings() applies --client-id > KASI_MQTT_CLIENT_ID > kasi-backend", () => {

@@ -22,7 +22,9 @@ export async function startBackend(
     mqttUrl: TEST_MQTT_URL,
     databaseUrl: url,
     commandIntervalS: 60,
-    weather: {},
+    // Tests never reach the internet: a site with a location and no OpenWeatherMap key would
+    // ask Open-Meteo, here a port nothing listens on (refused at once → climatology).
+    weather: { openMeteoUrl: "http://127.0.0.1:9" },
     log,
     clientId: `kasi-backend-test-${crypto.randomUUID().slice(0, 8)}`,
     sessionExpiryS: 0,
