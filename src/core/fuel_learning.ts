@@ -64,7 +64,10 @@ export interface FuelLearningOptions {
    * assumed 1 % gauge noise, so noise alone practically never crosses it.
    */
   jumpPct?: number;
-  /** An off segment losing at least this much (% of tank, by its fitted slope) is flagged. Default 3 %. */
+  /**
+   * An off segment losing at least this much (% of tank, between the mean levels of its first
+   * and last half hour) is flagged. Default 3 %.
+   */
   offDropPct?: number;
   /** Samples further apart than this break a segment. Default 30 min. */
   maxGapS?: number;
@@ -154,7 +157,7 @@ function check(field: string, value: number, ok: boolean): void {
   }
 }
 
-/** Learns the site's fuel curve from its history, or keeps the default when the data are too thin. */
+/** Learns the site's fuel curve from its history; keeps the default when the data are too thin. */
 export function learnFuelCurve(
   samples: readonly FuelSample[],
   options: FuelLearningOptions,
