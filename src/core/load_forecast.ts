@@ -321,3 +321,23 @@ export function forecastLoad(state: LoadProfileState, time: Date): LoadPoint | n
   const spreadW = Math.sqrt(shapeVarW2 + state.levelVar24W2 * leadH / DAY_H);
   return { meanW: Math.max(0, level + shape), spreadW, basis: "profile" };
 }
+
+/**
+ * The load forecast as runtime_forecast.ts takes it, never null: before the site's first sample
+ * it is `fallbackLoadW` (e.g. the latest reading) with the fallback's 25 % spread.
+ */
+export function loadForecaster(
+  state: LoadProfileState,
+  options: { fallbackLoadW: number },
+): (time: Date) => LoadPoint {
+  const { fallbackLoadW } = options;
+  if (!(Number.isFinite(fallbackLoadW) && fallbackLoadW >= 0)) {
+    throw new KasiError("INPUT_INVALID", `fallbackLoadW must be ≥ 0 W, got ${fallbackLoadW}`);
+  }
+  const none: LoadPoint = {
+    meanW: fallbackLoadW,
+    spreadW: FALLBACK_MIN_SPREAD_FRAC * fallbackLoadW,
+    basis: "ewma",
+  };
+  return (time) => forecastLoad(state, time) ?? none;
+}

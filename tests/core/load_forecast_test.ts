@@ -3,6 +3,7 @@ import {
   FALLBACK_MIN_SPREAD_FRAC,
   forecastLoad,
   LOAD_PROFILE_BUCKET_BYTES,
+  loadForecaster,
   type LoadProfileState,
   newLoadProfile,
   updateLoadProfile,
@@ -41,6 +42,19 @@ Deno.test("forecastLoad() is null before the first sample and the EWMA for a new
     spreadW: 400 * FALLBACK_MIN_SPREAD_FRAC,
     basis: "ewma",
   });
+});
+
+Deno.test("loadForecaster() stands in the fallback load before the first sample", () => {
+  // 600 W with the 25 % floor: 150 W; once a sample is in, forecastLoad() answers.
+  const empty = loadForecaster(newLoadProfile(), { fallbackLoadW: 600 });
+  assert.deepEqual(empty(new Date(MONDAY)), { meanW: 600, spreadW: 150, basis: "ewma" });
+  const s = updateLoadProfile(newLoadProfile(), { time: new Date(MONDAY), loadW: 400 });
+  const t = new Date(MONDAY + HOUR_MS);
+  assert.deepEqual(loadForecaster(s, { fallbackLoadW: 600 })(t), forecastLoad(s, t));
+  assert.throws(
+    () => loadForecaster(s, { fallbackLoadW: -1 }),
+    /fallbackLoadW must be ≥ 0 W, got -1/,
+  );
 });
 
 Deno.test("forecastLoad() reproduces a repeating daily shape from its second day on", () => {
