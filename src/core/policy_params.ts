@@ -191,7 +191,8 @@ const NON_NEGATIVE: readonly (keyof PolicyParams)[] = [
 export function resolvePolicyParams(params: Partial<PolicyParams> = {}): PolicyParams {
   const p: PolicyParams = { ...DEFAULT_POLICY_PARAMS, ...params };
   const fail = (name: string, rule: string, value: unknown) => {
-    throw new RangeError(`policy setting ${name} must be ${rule}, got ${JSON.stringify(value)}`);
+    const shown = typeof value === "number" ? String(value) : JSON.stringify(value);
+    throw new RangeError(`policy setting ${name} must be ${rule}, got ${shown}`);
   };
   for (const name of NON_NEGATIVE) {
     const v = p[name];
