@@ -8,6 +8,7 @@ import { cellsInSeries } from "./battery.ts";
 import type { Strategy } from "./command.ts";
 import { MIN_LOAD_RATIO } from "./generator.ts";
 import type { Chemistry, SiteProfile } from "./site_profile.ts";
+import { formatClockTime } from "./site_time.ts";
 
 /** A daily window in site-local minutes of the day, [startMin, endMin); wraps past midnight. */
 export interface DailyWindow {
@@ -236,4 +237,22 @@ export function resolvePolicyParams(params: Partial<PolicyParams> = {}): PolicyP
     fail("localStrategy", '"cycle-charging" or "load-following"', p.localStrategy);
   }
   return p;
+}
+
+/** One line for the start-up log: the site-local dispatch settings in force. */
+export function describePolicyParams(p: PolicyParams, profile: SiteProfile): string {
+  const min = (s: number) => `${Math.round(s / 60)} min`;
+  const quiet = p.quietHours
+    ? `${formatClockTime(p.quietHours.startMin)}–${formatClockTime(p.quietHours.endMin)}`
+    : "off";
+  const exercise = p.exerciseIntervalS === null
+    ? "off"
+    : `every ${p.exerciseIntervalS / 86_400} d at ${formatClockTime(p.exerciseAtMin)} for ` +
+      min(p.exerciseDurationS);
+  return `time zone ${profile.timeZone}, quiet hours ${quiet}, exercise ${exercise}, ` +
+    `warm-up ${p.warmupS} s, cool-down ${p.cooldownS} s, minimum run ${min(p.minRunS)}, ` +
+    `maximum run ${p.maxRunS === null ? "off" : `${p.maxRunS / 3600} h`} then ${min(p.restS)} ` +
+    `rest, high load ≥ ${p.highLoadStartRatio * 100} % of ` +
+    `${p.inverterRatedW ?? profile.generatorRatedKw * 1000} W, transfer dead time ` +
+    `${p.transferDeadTimeMs} ms`;
 }
