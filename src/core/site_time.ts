@@ -33,8 +33,7 @@ export function checkTimeZone(timeZone: string): void {
   formatterFor(timeZone);
 }
 
-/** Minutes since local midnight (0..1439) at `time` in `timeZone`. */
-export function localMinuteOfDay(time: Date, timeZone: string): number {
+function wallMinuteOfDay(time: Date, timeZone: string): number {
   let hour = 0;
   let minute = 0;
   for (const part of formatterFor(timeZone).formatToParts(time)) {
@@ -42,6 +41,30 @@ export function localMinuteOfDay(time: Date, timeZone: string): number {
     else if (part.type === "minute") minute = Number(part.value);
   }
   return hour * 60 + minute;
+}
+
+/**
+ * Today's UTC offsets are whole quarter hours and change (daylight saving) at local wall times on
+ * a quarter hour, so within one UTC quarter hour a zone's offset is constant: it is looked up once
+ * per zone and quarter hour instead of formatting every time (a decision every 10 s).
+ */
+const QUARTER_MS = 15 * 60_000;
+const offsets = new Map<string, { quarter: number; offsetMin: number }>();
+
+/** Minutes since local midnight (0..1439) at `time` in `timeZone`. */
+export function localMinuteOfDay(time: Date, timeZone: string): number {
+  const ms = time.getTime();
+  const quarter = Math.floor(ms / QUARTER_MS);
+  const utcMinute = (ms: number) =>
+    Math.floor((((ms % 86_400_000) + 86_400_000) % 86_400_000) / 60_000);
+  let cached = offsets.get(timeZone);
+  if (cached === undefined || cached.quarter !== quarter) {
+    const start = quarter * QUARTER_MS;
+    const local = wallMinuteOfDay(new Date(start), timeZone);
+    cached = { quarter, offsetMin: (((local - utcMinute(start)) % 1440) + 1440) % 1440 };
+    offsets.set(timeZone, cached);
+  }
+  return (utcMinute(ms) + cached.offsetMin) % 1440;
 }
 
 /** Whether a minute of the day falls in [start, end); a window with end < start wraps midnight. */

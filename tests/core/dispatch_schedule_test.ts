@@ -23,6 +23,12 @@ Deno.test("localMinuteOfDay() reads the site's wall clock, daylight saving inclu
   // Paris: 19:30Z is 21:30 in summer (CEST, UTC+2) and 20:30 in winter (CET, UTC+1).
   assert.equal(localMinuteOfDay(utc("2026-07-01T19:30:00Z"), "Europe/Paris"), 21 * 60 + 30);
   assert.equal(localMinuteOfDay(utc("2026-01-15T19:30:00Z"), "Europe/Paris"), 20 * 60 + 30);
+  // Paris springs forward at 01:00Z on 29 March 2026: 00:59Z is 01:59 CET, 01:00Z is 03:00 CEST.
+  assert.equal(localMinuteOfDay(utc("2026-03-29T00:59:30Z"), "Europe/Paris"), 1 * 60 + 59);
+  assert.equal(localMinuteOfDay(utc("2026-03-29T01:00:00Z"), "Europe/Paris"), 3 * 60);
+  // Kathmandu UTC+5:45 and Chatham UTC+13:45 (summer): 12:00Z is 17:45 and 01:45.
+  assert.equal(localMinuteOfDay(utc("2026-03-20T12:00:00Z"), "Asia/Kathmandu"), 17 * 60 + 45);
+  assert.equal(localMinuteOfDay(utc("2026-01-20T12:00:00Z"), "Pacific/Chatham"), 1 * 60 + 45);
   assert.throws(
     () => checkTimeZone("Mars/Olympus_Mons"),
     /timeZone "Mars\/Olympus_Mons" is not an IANA time zone/,
