@@ -107,6 +107,8 @@ export const DEFAULT_POLICY_PARAMS: Readonly<PolicyParams> = {
   lowVoltageStartDelayS: 60,
   chargedCellV: null,
   chargedStopDelayS: 5 * MINUTE_S,
+  // SoC is already a filtered estimate (BMS, coulomb counter) and start and stop sit at least
+  // 5 points apart (advice.ts MIN_START_STOP_GAP_PCT): no delay unless the SoC source is noisy.
   socStopDelayS: 0,
   inverterRatedW: null,
   // Victron's GX defaults start at 1600 W and stop at 800 W of AC load, half the start, with
@@ -116,20 +118,28 @@ export const DEFAULT_POLICY_PARAMS: Readonly<PolicyParams> = {
   highLoadStartDelayS: 60,
   highLoadStopRatio: 0.4,
   highLoadStopDelayS: 5 * MINUTE_S,
+  // HOMER's load following has no band (the battery takes over as soon as it can); a real set
+  // needs one. 10 points on the small preset (5 kWh, 5 kW set at 650 W load) take the minimum-load
+  // surplus 1500 − 650 = 850 W about 35 min to add: longer than the minimum run.
   loadFollowingBandPct: 10,
   minLoadRatio: MIN_LOAD_RATIO,
+  // A passing cloud dims PV for minutes; the same 10 min both ways keeps one cloud from starting
+  // or stopping anything.
   pvCoverDelayS: 10 * MINUTE_S,
   // The present load stands in for the load until PV covers it; evening loads run higher (the
   // demo's sites add an evening bump), so bridge only with 25 % to spare.
   pvBridgeMargin: 1.25,
   // Victron's GX offers quiet hours 21:00–06:00 but leaves them off; so does Kasi.
   quietHours: null,
+  // As close to the emergency shutdown as the recovery hysteresis: safety starts from here.
   nearCriticalMarginPct: 5,
   // NFPA 110 §8.4.2: exercise monthly, 30 min under load (≥ 30 % of nameplate); standby makers
   // (Generac, Cummins PowerCommand) exercise weekly. Weekly, 30 min, skipped after any 30 min run.
   exerciseIntervalS: 7 * 24 * HOUR_S,
   exerciseDurationS: 30 * MINUTE_S,
+  // Mid-morning: daylight, staff on site to see and hear the run, outside night quiet hours.
   exerciseAtMin: 10 * 60,
+  // What v1 devices did; it leaves the battery fullest while the backend is out of reach.
   localStrategy: "cycle-charging",
   // Open-transition transfer switches offer an adjustable dead ("neutral") time with both
   // contacts open (Thomson TSC 900 §5.12.5); 1 s is far above a contactor's tens of ms to open.
