@@ -1,10 +1,13 @@
 /** `kasi device`: the site agent, over simulated hardware for now (`--hw sim`). */
 import { Command } from "@commander-js/extra-typings";
+import { STRATEGIES } from "../core/command.ts";
 import { KasiError } from "../core/errors.ts";
+import { type PolicyParams, resolvePolicyParams } from "../core/policy_params.ts";
+import { parseClockTime, parseDailyWindow } from "../core/site_time.ts";
 import { SITE_ID_PATTERN } from "../core/topics.ts";
 import { checkMqttUrl } from "./mqtt_url.ts";
 import { stopSignal } from "./signals.ts";
-import { SIM_PRESET_NAMES, type SimPresetName } from "../device/sim_presets.ts";
+import { SIM_PRESET_NAMES, SIM_PRESETS, type SimPresetName } from "../device/sim_presets.ts";
 
 const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -18,6 +21,85 @@ export interface DeviceSettings {
   mqttUrl: string;
   preset: SimPresetName;
   logLevel: typeof LOG_LEVELS[number];
+  /** Site-local dispatch settings given as flags (over the preset's). */
+  dispatch: Partial<PolicyParams>;
+}
+
+/** The dispatch flags, as commander hands them over (all optional). */
+export interface DispatchFlags {
+  quietHours?: string;
+  exerciseEvery?: string;
+  exerciseAt?: string;
+  exerciseMinutes?: string;
+  warmup?: string;
+  cooldown?: string;
+  maxRun?: string;
+  rest?: string;
+  inverterW?: string;
+  strategy?: string;
+  transferDeadTime?: string;
+}
+
+function invalid(message: string): KasiError {
+  return new KasiError("INPUT_INVALID", message);
+}
+
+/** Site-local dispatch settings from the flags; each bad value is named with its flag. */
+export function resolveDispatchFlags(flags: DispatchFlags): Partial<PolicyParams> {
+  const d: Partial<PolicyParams> = {};
+  const number = (name: string, text: string, min: number, unit: string) => {
+    const v = Number(text);
+    if (text.trim() === "" || !Number.isFinite(v) || v < min) {
+      throw invalid(`${name} "${text}" must be a number of ${unit} ≥ ${min}`);
+    }
+    return v;
+  };
+  const off = (text: string) => text.trim().toLowerCase() === "off";
+  const clock = <T>(name: string, parse: (t: string) => T, text: string): T => {
+    try {
+      return parse(text);
+    } catch (error) {
+      throw invalid(`${name} ${(error as Error).message}`);
+    }
+  };
+  if (flags.quietHours !== undefined) {
+    d.quietHours = off(flags.quietHours)
+      ? null
+      : clock("--quiet-hours", parseDailyWindow, flags.quietHours);
+  }
+  if (flags.exerciseEvery !== undefined) {
+    d.exerciseIntervalS = off(flags.exerciseEvery)
+      ? null
+      : number("--exercise-every", flags.exerciseEvery, 1, "days") * 86_400;
+  }
+  if (flags.exerciseAt !== undefined) {
+    d.exerciseAtMin = clock("--exercise-at", parseClockTime, flags.exerciseAt);
+  }
+  if (flags.exerciseMinutes !== undefined) {
+    d.exerciseDurationS = number("--exercise-minutes", flags.exerciseMinutes, 1, "minutes") * 60;
+  }
+  if (flags.warmup !== undefined) d.warmupS = number("--warmup", flags.warmup, 0, "seconds");
+  if (flags.cooldown !== undefined) {
+    d.cooldownS = number("--cooldown", flags.cooldown, 0, "seconds");
+  }
+  if (flags.maxRun !== undefined) {
+    d.maxRunS = off(flags.maxRun) ? null : number("--max-run", flags.maxRun, 0.25, "hours") * 3600;
+  }
+  if (flags.rest !== undefined) d.restS = number("--rest", flags.rest, 0, "minutes") * 60;
+  if (flags.inverterW !== undefined) {
+    d.inverterRatedW = number("--inverter-w", flags.inverterW, 1, "W");
+  }
+  if (flags.strategy !== undefined) {
+    const strategy = STRATEGIES.find((x) => x === flags.strategy);
+    if (strategy === undefined) {
+      throw invalid(`--strategy "${flags.strategy}" is not one of: ${STRATEGIES.join(", ")}`);
+    }
+    d.localStrategy = strategy;
+  }
+  if (flags.transferDeadTime !== undefined) {
+    d.transferDeadTimeMs = number("--transfer-dead-time", flags.transferDeadTime, 0, "ms");
+  }
+  return d;
 }
 
 /** Checks the raw flags (and KASI_MQTT_URL) once; bad input gets an error naming the value. */
@@ -31,7 +113,7 @@ export function resolveDeviceSettings(
     mqttUrl?: string;
     profile: string;
     logLevel: string;
-  },
+  } & DispatchFlags,
   env: Record<string, string | undefined>,
 ): DeviceSettings {
   if (flags.hw === "pi") {
@@ -81,7 +163,23 @@ export function resolveDeviceSettings(
     flags.mqttUrl ?? env.KASI_MQTT_URL ?? DEFAULT_MQTT_URL,
     flags.mqttUrl !== undefined ? "--mqtt-url" : env.KASI_MQTT_URL ? "KASI_MQTT_URL" : "default",
   );
-  return { hw: "sim", siteId: flags.site, seed, speed, intervalS, mqttUrl, preset, logLevel };
+  const dispatch = resolveDispatchFlags(flags);
+  try {
+    resolvePolicyParams({ ...SIM_PRESETS[preset].dispatch, ...dispatch });
+  } catch (error) {
+    throw invalid((error as Error).message);
+  }
+  return {
+    hw: "sim",
+    siteId: flags.site,
+    seed,
+    speed,
+    intervalS,
+    mqttUrl,
+    preset,
+    logLevel,
+    dispatch,
+  };
 }
 
 export function deviceCommand() {
@@ -98,6 +196,20 @@ export function deviceCommand() {
     )
     .option("--profile <size>", `simulated site: ${SIM_PRESET_NAMES.join(" | ")}`, "small")
     .option("--log-level <level>", LOG_LEVELS.join(" | "), "info")
+    .option(
+      "--strategy <name>",
+      "dispatch without a valid command: cycle-charging | load-following",
+    )
+    .option("--quiet-hours <HH:MM-HH:MM>", "no generator start then, site time (or off)")
+    .option("--exercise-every <days>", "exercise the generator after this many idle days (or off)")
+    .option("--exercise-at <HH:MM>", "site time the exercise may start (default 10:00)")
+    .option("--exercise-minutes <n>", "exercise run length (default 30)")
+    .option("--warmup <s>", "generator runs unloaded this long before taking the load (60)")
+    .option("--cooldown <s>", "generator runs unloaded this long before stopping (180)")
+    .option("--max-run <h>", "longest continuous generator run before a rest (8, or off)")
+    .option("--rest <min>", "rest after the longest run (15)")
+    .option("--inverter-w <W>", "inverter rating for the high-load start (default: preset)")
+    .option("--transfer-dead-time <ms>", "both contactors open this long on a transfer (1000)")
     .action(async (flags) => {
       const settings = resolveDeviceSettings(flags, Deno.env.toObject());
       // Loaded here, so other subcommands never load the device code.
@@ -117,6 +229,7 @@ export function deviceCommand() {
           intervalS: settings.intervalS,
           mqttUrl: settings.mqttUrl,
           log,
+          policyParams: settings.dispatch,
         });
         const name = await signal.received;
         log.info(`${name} received: stopping`);

@@ -11,6 +11,17 @@ export const MODES = ["eco", "normal", "conservative"] as const;
 export type Mode = typeof MODES[number];
 export const FORECASTS = ["clear", "cloudy", "unknown"] as const;
 export type Forecast = typeof FORECASTS[number];
+/**
+ * Generator dispatch strategies, as HOMER defines them (HOMER Pro 3.10 help, "Cycle Charging";
+ * HOMER knowledge base, "Generator control - cycle charging"):
+ * - `load-following`: a running generator produces only what the load needs; the battery is
+ *   charged by PV and by the surplus the generator's minimum load forces, never on purpose.
+ * - `cycle-charging`: a running generator also charges the battery with what it can spare, and
+ *   with a setpoint SoC (here `gen_stop_soc_pct`) it does not stop until the battery reaches it.
+ * A command without `strategy` means cycle charging: what v1 devices did before the field existed.
+ */
+export const STRATEGIES = ["load-following", "cycle-charging"] as const;
+export type Strategy = typeof STRATEGIES[number];
 
 export const CommandV1Schema = z.object({
   v: z.literal(1),
@@ -29,6 +40,13 @@ export const CommandV1Schema = z.object({
   predicted_battery_h: z.number().min(0),
   predicted_diesel_h: z.number().min(0),
   reason: z.string().max(500),
+  /**
+   * Optional, added after v1 shipped: devices that predate them drop them (unknown fields are
+   * stripped), and a command without them means what it meant before.
+   */
+  strategy: z.enum(STRATEGIES).nullable().optional(),
+  /** When the backend's forecast expects PV to exceed the site's load next; null: not expected. */
+  pv_covers_load_at: z.iso.datetime({ offset: true }).nullable().optional(),
 }).refine((c) => c.gen_stop_soc_pct > c.gen_start_soc_pct, {
   message: "gen_stop_soc_pct must be above gen_start_soc_pct",
   path: ["gen_stop_soc_pct"],
@@ -49,6 +67,10 @@ export interface StrategicCommand {
   predictedBatteryH: number;
   predictedDieselH: number;
   reason: string;
+  /** Absent: cycle charging, the behaviour before the field existed. */
+  strategy?: Strategy;
+  /** Absent or null: no forecast that PV will cover the load (the PV stop rule is off). */
+  pvCoversLoadAt?: Date | null;
 }
 
 export function encodeCommandV1(c: StrategicCommand): string {
@@ -67,6 +89,9 @@ export function encodeCommandV1(c: StrategicCommand): string {
     predicted_diesel_h: round2(c.predictedDieselH),
     reason: c.reason,
   };
+  // Only when set, so a command without them is byte-for-byte what v1 backends sent.
+  if (c.strategy !== undefined) m.strategy = c.strategy;
+  if (c.pvCoversLoadAt) m.pv_covers_load_at = c.pvCoversLoadAt.toISOString();
   return JSON.stringify(m);
 }
 
@@ -108,6 +133,8 @@ export function decodeCommandV1(
       predictedBatteryH: m.predicted_battery_h,
       predictedDieselH: m.predicted_diesel_h,
       reason: m.reason,
+      ...(m.strategy ? { strategy: m.strategy } : {}),
+      ...(m.pv_covers_load_at ? { pvCoversLoadAt: new Date(m.pv_covers_load_at) } : {}),
     },
   };
 }

@@ -14,9 +14,8 @@
  *   ahead of real time and the backend re-stamps anything more than 5 min in the future
  *   (MAX_CLOCK_AHEAD_MS in src/core/telemetry.ts). At speed 1 the two clocks coincide.
  */
-import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
-import type { Mode, StrategicCommand } from "../core/command.ts";
-import type { Logger } from "../core/log.ts";
+import mqtt, { type MqttClient } from "mqtt";
+import type { StrategicCommand } from "../core/command.ts";
 import {
   decide,
   type Decision,
@@ -25,77 +24,19 @@ import {
   type PolicyParams,
   thresholdsFor,
 } from "../core/policy.ts";
-import { profileToWire, type SiteProfile } from "../core/site_profile.ts";
-import { type SocEstimate, type SocMethod, updateSocEstimate } from "../core/soc_estimator.ts";
+import { describePolicyParams, resolvePolicyParams } from "../core/policy_params.ts";
+import { checkTimeZone } from "../core/site_time.ts";
+import { profileToWire } from "../core/site_profile.ts";
+import { type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
 import { encodeTelemetryV1, type TelemetryRecord } from "../core/telemetry.ts";
 import { v1Topic } from "../core/topics.ts";
-import { type Driver, type Outputs, SAFE_OUTPUTS, type SensorReadings } from "./driver.ts";
+import { type Outputs, SAFE_OUTPUTS, type SensorReadings } from "./driver.ts";
 import { CommandGate } from "./command_gate.ts";
+import { switchOutputs } from "./switch_outputs.ts";
 import { OfflineQueue } from "./offline_queue.ts";
+import type { AgentEvent, AgentEventKind, AgentOptions, AgentSnapshot } from "./agent_types.ts";
 
-export interface AgentOptions {
-  siteId: string;
-  mqttUrl: string;
-  driver: Driver;
-  profile: SiteProfile;
-  /** Simulated seconds between ticks (and telemetry messages). Default 10. */
-  telemetryIntervalS?: number;
-  /** Simulated seconds per real second. Default 1. */
-  speed?: number;
-  log: Logger;
-  /** Start of the simulated clock. Default: the wall clock at `start()`. */
-  startTime?: Date;
-  mqttOptions?: IClientOptions;
-  policyParams?: Partial<PolicyParams>;
-  /** Messages kept while offline; beyond it the oldest are dropped and counted. Default 10,000. */
-  offlineQueueLimit?: number;
-  /** The wall clock. Default `() => new Date()`. */
-  clock?: () => Date;
-}
-
-export type AgentEventKind =
-  | "decision"
-  | "command-accepted"
-  | "command-rejected"
-  | "fallback-local-defaults"
-  | "output-mismatch"
-  | "driver-error";
-
-/** The JSON published on `v1Topic(site, "event")`. */
-export interface AgentEvent {
-  ts: string;
-  kind: AgentEventKind;
-  detail: string;
-  reasons: string[];
-  command_seq?: number;
-}
-
-export interface AgentSnapshot {
-  siteId: string;
-  running: boolean;
-  simTime: Date;
-  ticks: number;
-  readings: SensorReadings | null;
-  /** SoC the policy used: the sensor's, or estimated (src/core/soc_estimator.ts). */
-  socPct: number | null;
-  /** True when the sensors gave no SoC and it was estimated (current counting or voltage). */
-  socFromVoltage: boolean;
-  /** Half-width of the SoC band, percentage points. */
-  socUncertaintyPct: number | null;
-  socMethod: SocMethod | null;
-  decision: Decision | null;
-  outputs: Outputs | null;
-  /** The last accepted command, valid or since expired. */
-  commandSeq: number | null;
-  mode: Mode | null;
-  commandValidUntil: Date | null;
-  usingLocalDefaults: boolean;
-  connected: boolean;
-  queued: number;
-  dropped: number;
-  /** Sequence number of the last telemetry message (-1 before the first). */
-  telemetrySeq: number;
-}
+export type { AgentEvent, AgentEventKind, AgentOptions, AgentSnapshot };
 
 export class DeviceAgent {
   readonly #o: AgentOptions;
@@ -118,6 +59,9 @@ export class DeviceAgent {
   #decision: Decision | null = null;
   #outputs: Outputs | null = null;
   readonly #gate: CommandGate;
+  readonly #params: PolicyParams;
+  /** A break that did not open is reported once, until a transfer succeeds again. */
+  #transferBlocked = false;
   #seq = -1;
   #subscribed = false;
   #offlineWarned = false;
@@ -130,6 +74,9 @@ export class DeviceAgent {
       throw new RangeError(`telemetryIntervalS must be > 0, got ${intervalS}`);
     }
     if (!(speed > 0)) throw new RangeError(`speed must be > 0, got ${speed}`);
+    // Bad settings or an unknown time zone fail here, not at the first quiet-hours check.
+    this.#params = resolvePolicyParams(options.policyParams);
+    checkTimeZone(options.profile.timeZone);
     this.#o = options;
     this.#intervalS = intervalS;
     this.#periodMs = intervalS * 1000 / speed;
@@ -144,6 +91,7 @@ export class DeviceAgent {
     this.#simNow = this.#o.startTime ?? this.#clock();
     this.#socEstimate = null;
     const outputs = await driver.readOutputs();
+    this.#outputs = outputs;
     this.#running = true;
     this.#memory = initialPolicyMemory(
       { source: outputs.source, genOn: outputs.genRun, shedTier: outputs.shedTier },
@@ -181,11 +129,12 @@ export class DeviceAgent {
       speed: this.#o.speed ?? 1,
       simTime: this.#simNow.toISOString(),
     });
-    const t = thresholdsFor(null, { profile: this.#o.profile, params: this.#o.policyParams });
+    const t = thresholdsFor(null, { profile: this.#o.profile, params: this.#params });
     log.info(
       `no command yet: safe local defaults, start gen at ${t.startSocPct} %, stop at ` +
-        `${t.stopSocPct} %, reserve ${t.reserveSocPct} %`,
+        `${t.stopSocPct} %, reserve ${t.reserveSocPct} %, ${t.strategy}`,
     );
+    log.info(`dispatch settings: ${describePolicyParams(this.#params, this.#o.profile)}`);
     this.#nextAtMs = performance.now();
     await this.#runTick(0);
   }
@@ -195,10 +144,10 @@ export class DeviceAgent {
     this.#running = false;
     clearTimeout(this.#timer);
     await this.#inflight;
-    const { driver, log, siteId } = this.#o;
+    const { log, siteId } = this.#o;
     try {
-      await driver.setOutputs({ ...SAFE_OUTPUTS });
-      this.#outputs = await driver.readOutputs();
+      // Through "off" too when the load was on the generator: break before make, always.
+      this.#outputs = await this.#applyOutputs({ ...SAFE_OUTPUTS }, ["agent stopping"]);
     } catch (error) {
       log.error("could not set the safe outputs on stop", { error });
     }
@@ -284,15 +233,15 @@ export class DeviceAgent {
       pvW: readings.pvW,
       fuelPct: readings.fuelPct,
       genRunning: readings.genRunning,
-    }, { command, now: this.#simNow, params: this.#o.policyParams, profile });
+    }, { command, now: this.#simNow, params: this.#params, profile });
     this.#memory = decision.memory;
     const wanted: Outputs = {
       source: decision.source,
       genRun: decision.genOn,
       shedTier: decision.shedTier,
+      genChargeLimitW: decision.chargeLimitW,
     };
-    await driver.setOutputs(wanted);
-    const actual = await driver.readOutputs();
+    const actual = await this.#applyOutputs(wanted, decision.reasons);
     this.#ticks++;
     this.#readings = readings;
     this.#socPct = socPct;
@@ -310,6 +259,10 @@ export class DeviceAgent {
         shutdown: decision.shutdown,
       });
       this.#event("decision", `changed ${decision.changed.join(", ")}`, decision.reasons);
+    }
+    for (const e of decision.events) {
+      log.warn(`${e.kind}: ${e.detail}`, e.values);
+      this.#event(e.kind, e.detail, decision.reasons, undefined, e.values);
     }
     if (
       actual.source !== wanted.source || actual.genRun !== wanted.genRun ||
@@ -342,11 +295,35 @@ export class DeviceAgent {
     this.#publish(v1Topic(siteId, "telemetry"), encodeTelemetryV1(record));
   }
 
+  /**
+   * Drives the outputs; a change between battery and generator breaks before it makes. The steps
+   * start from the outputs as the hardware last reported them, not from the decision's memory,
+   * so a contactor that did not open is never followed by closing the other one.
+   */
+  async #applyOutputs(wanted: Outputs, reasons: string[]): Promise<Outputs> {
+    const { actual, blocked } = await switchOutputs(this.#o.driver, wanted, {
+      from: this.#outputs?.source ?? wanted.source,
+      deadTimeMs: this.#params.transferDeadTimeMs,
+    });
+    if (blocked && !this.#transferBlocked) {
+      const detail = `transfer ${blocked.from} → ${blocked.to} blocked: the outputs read back ` +
+        `source "${blocked.readBack}" after both contactors were commanded open`;
+      this.#o.log.error(detail);
+      this.#event("transfer-blocked", detail, reasons, undefined, {
+        from: blocked.from,
+        to: blocked.to,
+        read_back: blocked.readBack,
+      });
+    }
+    this.#transferBlocked = blocked !== null;
+    return actual;
+  }
+
   /** The held command if still valid; on its expiry, reports the fallback to local defaults. */
   #activeCommand(wallNow: Date): StrategicCommand | null {
     const { command, expired } = this.#gate.active(wallNow);
     if (expired) {
-      const t = thresholdsFor(null, { profile: this.#o.profile, params: this.#o.policyParams });
+      const t = thresholdsFor(null, { profile: this.#o.profile, params: this.#params });
       const detail = `command seq ${expired.seq} expired (valid_until ` +
         `${expired.validUntil.toISOString()}): falling back to safe local defaults, start gen ` +
         `at ${t.startSocPct} %, stop at ${t.stopSocPct} %, reserve ${t.reserveSocPct} %`;
@@ -405,9 +382,16 @@ export class DeviceAgent {
     }
   }
 
-  #event(kind: AgentEventKind, detail: string, reasons: string[], seq?: number) {
+  #event(
+    kind: AgentEventKind,
+    detail: string,
+    reasons: string[],
+    seq?: number,
+    values?: AgentEvent["values"],
+  ) {
     const event: AgentEvent = { ts: this.#clock().toISOString(), kind, detail, reasons };
     if (seq !== undefined) event.command_seq = seq;
+    if (values !== undefined) event.values = values;
     this.#publish(v1Topic(this.#o.siteId, "event"), JSON.stringify(event));
   }
 

@@ -19,7 +19,11 @@ export interface SensorReadings {
   batteryTempC: number | null;
 }
 
-/** The three things the agent controls. */
+/**
+ * What the agent controls. `source` is one value, so both sources can never be commanded at
+ * once; the agent changes between battery and generator through "off" for a dead time
+ * (src/core/transfer.ts) and only after the read-back confirms the break.
+ */
 export interface Outputs {
   /** Which source feeds the load bus (transfer switch / inverter); "off" = shutdown. */
   source: Source;
@@ -27,6 +31,13 @@ export interface Outputs {
   genRun: boolean;
   /** 0 = all loads on; 1..3 open more load contactors. */
   shedTier: number;
+  /**
+   * Charger power limit (W) while the generator carries the load (an inverter-charger's AC input
+   * or charge current limit): load following lets the battery take only the surplus the
+   * generator's minimum load forces. Absent or null: the charger's own maximum. Optional, so a
+   * driver without a controllable charger simply ignores it.
+   */
+  genChargeLimitW?: number | null;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** Builds a simulated site and its agent: what `kasi device --hw=sim` and the demo start. */
 import { type Logger, withFields } from "../core/log.ts";
+import type { PolicyParams } from "../core/policy_params.ts";
 import { DeviceAgent } from "./agent.ts";
 import { SimDriver } from "./sim_driver.ts";
 import { SIM_PRESETS, type SimPresetName, simSiteFromPreset } from "./sim_presets.ts";
@@ -15,6 +16,8 @@ export interface SimAgentOptions {
   log: Logger;
   /** Start of the simulated clock; default now. */
   startTime?: Date;
+  /** Site-local dispatch settings over the preset's. */
+  policyParams?: Partial<PolicyParams>;
 }
 
 /** A simulated driver and an agent over it, not yet started. */
@@ -40,6 +43,7 @@ export function createSimAgent(
     // Every line names its site: several agents may share one log (the demo does).
     log: withFields(options.log, { site: options.siteId }),
     startTime,
+    policyParams: { ...preset.dispatch, ...options.policyParams },
   });
   return { agent, driver };
 }

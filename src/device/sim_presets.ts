@@ -2,6 +2,7 @@
  * Three simulated sites of different sizes, shared by `kasi device --hw=sim --profile` and the
  * demo. Loads and sizes are typical of each kind of site; coordinates are real places.
  */
+import type { PolicyParams } from "../core/policy_params.ts";
 import type { LoadShape, SimSite } from "../core/simulator.ts";
 import { DEFAULT_CHARGE_C_RATE } from "../core/simulator.ts";
 import type { SiteProfile } from "../core/site_profile.ts";
@@ -15,6 +16,8 @@ export interface SimPreset {
   internalResistanceOhm: number;
   initialSocPct: number;
   initialFuelPct: number;
+  /** Site-local dispatch settings (flags of `kasi device` override them). */
+  dispatch: Partial<PolicyParams>;
 }
 
 export const SIM_PRESET_NAMES = ["small", "medium", "large"] as const;
@@ -46,6 +49,8 @@ export const SIM_PRESETS: Readonly<Record<SimPresetName, SimPreset>> = {
     internalResistanceOhm: 0.003,
     initialSocPct: 65,
     initialFuelPct: 70,
+    // A 12 V 1.5 kW inverter-charger; nobody lives near the mast: no quiet hours.
+    dispatch: { inverterRatedW: 1_500 },
   },
   /**
    * Rural health clinic near Kisumu, Kenya: a vaccine fridge and lights all day, examination
@@ -70,6 +75,8 @@ export const SIM_PRESETS: Readonly<Record<SimPresetName, SimPreset>> = {
     internalResistanceOhm: 0.005,
     initialSocPct: 75,
     initialFuelPct: 80,
+    // A 24 V 3 kW inverter-charger; patients sleep next door: quiet 21:00–06:00.
+    dispatch: { inverterRatedW: 3_000, quietHours: { startMin: 21 * 60, endMin: 6 * 60 } },
   },
   /**
    * Village mini-grid near Mwanza, Tanzania: shops and a mill by day, household lighting and TV
@@ -94,6 +101,8 @@ export const SIM_PRESETS: Readonly<Record<SimPresetName, SimPreset>> = {
     internalResistanceOhm: 0.005,
     initialSocPct: 80,
     initialFuelPct: 85,
+    // Three 48 V inverters of 3.5 kW in parallel.
+    dispatch: { inverterRatedW: 10_500 },
   },
 };
 

@@ -50,6 +50,11 @@ const COMMAND: StrategicCommand = {
   reason: "sunny tomorrow",
 };
 
+/** Readings only (SoC and defaults), to put on top of a decision's memory. */
+function readings(socPct: number) {
+  return { socPct, batteryV: 52, loadW: 1000, pvW: 0, fuelPct: 50, genRunning: true };
+}
+
 function state(patch: Partial<SiteState>): SiteState {
   return {
     socPct: 60,
@@ -75,6 +80,7 @@ interface Case {
   command?: StrategicCommand;
   profile?: SiteProfile;
   want: { source: string; genOn: boolean; shedTier: number; shutdown: boolean; changed: string[] };
+  phase?: string;
   reason?: string;
 }
 
@@ -119,28 +125,20 @@ const CASES: Case[] = [
     reason: "SoC 90.0 % ≥ stop 90 % but the generator has run 10.0 min < minimum 15.0 min: " +
       "keep running",
   },
+  // A stop moves the load back to the battery at once; the run signal stays on for the 3 min
+  // cool-down (DEFAULT_POLICY_PARAMS.cooldownS), so genOn is still true (see the cool-down tests).
   {
-    name: "SoC 90 % ≥ stop after exactly 15 min: stops, load back on battery",
+    name: "SoC 90 % ≥ stop after exactly 15 min: stops, load back on battery, cool-down begins",
     state: { socPct: 90, ...RUNNING, genStartedAt: minAgo(15) },
-    want: {
-      source: "battery",
-      genOn: false,
-      shedTier: 0,
-      shutdown: false,
-      changed: ["source", "genOn"],
-    },
+    want: { source: "battery", genOn: true, shedTier: 0, shutdown: false, changed: ["source"] },
+    phase: "cooldown",
     reason: "SoC 90.0 % ≥ stop 90 % (local default): stop generator",
   },
   {
-    name: "fuel 5 % ≤ reserve 5 % stops a generator at once, despite 1 min run",
+    name: "fuel 5 % ≤ reserve 5 % stops a generator at once, despite 1 min run (then cool-down)",
     state: { socPct: 50, fuelPct: 5, ...RUNNING, genStartedAt: minAgo(1) },
-    want: {
-      source: "battery",
-      genOn: false,
-      shedTier: 0,
-      shutdown: false,
-      changed: ["source", "genOn"],
-    },
+    want: { source: "battery", genOn: true, shedTier: 0, shutdown: false, changed: ["source"] },
+    phase: "cooldown",
     reason: "fuel 5.0 % ≤ reserve 5 %: stop generator",
   },
   {
@@ -321,6 +319,7 @@ for (const c of CASES) {
       d.reasons.join("\n"),
     );
     if (c.reason) assert.ok(d.reasons.includes(c.reason), d.reasons.join("\n"));
+    if (c.phase) assert.equal(d.genPhase, c.phase);
     // The memory carries the outputs forward.
     assert.equal(d.memory.source, d.source);
     assert.equal(d.memory.genOn, d.genOn);
@@ -342,12 +341,21 @@ Deno.test("decide() remembers when it started the generator and when SoC went lo
   const started = decide(state({ socPct: 15 }), { command: null, now: T0, profile: LFP });
   assert.deepEqual(started.memory.genStartedAt, T0);
   assert.deepEqual(started.memory.lowSince, T0);
+  // The stop starts the 3 min cool-down at T0; the run (and its start time) ends with it.
   const stopped = decide(state({ socPct: 90, ...RUNNING, genStartedAt: minAgo(20) }), {
     command: null,
     now: T0,
     profile: LFP,
   });
-  assert.equal(stopped.memory.genStartedAt, null);
+  assert.deepEqual(stopped.memory.cooldownSince, T0);
+  assert.deepEqual(stopped.memory.genStartedAt, minAgo(20));
+  const off = decide({ ...stopped.memory, ...readings(90) }, {
+    command: null,
+    now: new Date(T0.getTime() + 3 * 60_000),
+    profile: LFP,
+  });
+  assert.equal(off.genOn, false);
+  assert.equal(off.memory.genStartedAt, null);
   // SoC 22 % sits between reserve 20 % and 20 + 5 %: "low since" is kept, not reset.
   const between = decide(state({ socPct: 22, lowSince: minAgo(7) }), {
     command: null,
@@ -376,8 +384,9 @@ Deno.test("decide() never flaps when SoC wobbles around the start and stop thres
     if (d.changed.includes("genOn")) toggles.push(`${i}:${d.genOn ? "on" : "off"}`);
     memory = { ...memory, ...d.memory };
   });
-  // Minute 0: 39.5 % → on. Minute 60: 90.5 % with 60 min run → off. Minute 61: 89.5 %, no restart.
-  assert.deepEqual(toggles, ["0:on", "60:off"]);
+  // Minute 0: 39.5 % → on. Minute 60: 90.5 % with 59 min run (sensed running from minute 1)
+  // → stop: load to the battery, 3 min cool-down, run signal off at minute 63. No restart.
+  assert.deepEqual(toggles, ["0:on", "63:off"]);
 });
 
 Deno.test("decide() with a command uses its reserve for shedding", () => {
@@ -410,6 +419,8 @@ Deno.test("thresholdsFor() raises the local start to a higher profile reserve", 
 
 Deno.test("initialPolicyMemory() starts from the outputs the hardware reports", () => {
   const m = initialPolicyMemory({ source: "generator", genOn: true, shedTier: 1 }, T0);
+  // The v1 fields as before; the memory of the new rules starts empty (the generator reported
+  // on and carrying the load is taken as running since now, for its SoC request).
   assert.deepEqual(m, {
     source: "generator",
     genOn: true,
@@ -418,6 +429,22 @@ Deno.test("initialPolicyMemory() starts from the outputs the hardware reports", 
     genStartedAt: T0,
     lowSince: null,
     shedChangedAt: null,
+    genPhase: "running",
+    requests: ["soc"],
+    genRunningSince: T0,
+    notRunningSince: null,
+    cooldownSince: null,
+    restUntil: null,
+    failureReportedAt: null,
+    lowVoltageSince: null,
+    chargedSince: null,
+    highLoadSince: null,
+    lowLoadSince: null,
+    socStopSince: null,
+    pvCovering: false,
+    pvFlipSince: null,
+    pvWaitUntil: null,
+    lastLongRunAt: T0,
   });
   assert.equal(DEFAULT_POLICY_PARAMS.minRunS, 900);
 });

@@ -105,7 +105,8 @@ Deno.test("DeviceAgent publishes status, telemetry and acts on commands over MQT
     assert.equal(decoded.record.genRunning, false);
     assert.equal(decoded.record.source, "battery");
 
-    // Start at 99 %: the generator starts on the next tick and carries the load on the one after.
+    // Start at 99 %: the generator starts on the next tick and carries the load once it has
+    // warmed up (60 s = 6 ticks) and the transfer has passed through "off" (1 s dead time).
     await publishCommand(command(siteId, { seq: SEQ + 1 }), siteId);
     const accepted = await inbox.waitFor(
       "command-accepted",

@@ -43,3 +43,58 @@ Deno.test("resolveDeviceSettings() rejects bad flags with a KasiError naming the
     );
   }
 });
+
+Deno.test("resolveDeviceSettings() turns the dispatch flags into site-local policy settings", () => {
+  assert.deepEqual(resolveDeviceSettings(FLAGS, {}).dispatch, {}, "no flag: the preset decides");
+  const s = resolveDeviceSettings({
+    ...FLAGS,
+    quietHours: "21:00-06:00",
+    exerciseEvery: "14",
+    exerciseAt: "09:30",
+    exerciseMinutes: "20",
+    warmup: "30",
+    cooldown: "240",
+    maxRun: "off",
+    rest: "20",
+    inverterW: "2000",
+    strategy: "load-following",
+    transferDeadTime: "500",
+  }, {});
+  // 21:00 = 1260 min, 06:00 = 360; 14 d = 1,209,600 s; 09:30 = 570 min; 20 min = 1200 s.
+  assert.deepEqual(s.dispatch, {
+    quietHours: { startMin: 1260, endMin: 360 },
+    exerciseIntervalS: 1_209_600,
+    exerciseAtMin: 570,
+    exerciseDurationS: 1200,
+    warmupS: 30,
+    cooldownS: 240,
+    maxRunS: null,
+    restS: 1200,
+    inverterRatedW: 2000,
+    localStrategy: "load-following",
+    transferDeadTimeMs: 500,
+  });
+  assert.deepEqual(resolveDeviceSettings({ ...FLAGS, quietHours: "off" }, {}).dispatch, {
+    quietHours: null,
+  });
+});
+
+Deno.test("resolveDeviceSettings() names a bad dispatch flag and its value", () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ quietHours: "9-17" }, /--quiet-hours "9" is not a time of day HH:MM/],
+    [{ quietHours: "21:00" }, /--quiet-hours "21:00" is not a daily window/],
+    [{ exerciseAt: "25:00" }, /--exercise-at "25:00" is not a time of day/],
+    [{ exerciseEvery: "0.5" }, /--exercise-every "0.5" must be a number of days ≥ 1/],
+    [{ warmup: "-1" }, /--warmup "-1" must be a number of seconds ≥ 0/],
+    [{ inverterW: "0" }, /--inverter-w "0" must be a number of W ≥ 1/],
+    [{ maxRun: "x" }, /--max-run "x" must be a number of hours ≥ 0.25/],
+    [{ strategy: "peak" }, /--strategy "peak" is not one of: load-following, cycle-charging/],
+  ];
+  for (const [patch, message] of cases) {
+    assert.throws(
+      () => resolveDeviceSettings({ ...FLAGS, ...patch }, {}),
+      (e) => e instanceof KasiError && e.code === "INPUT_INVALID" && message.test(e.message),
+      JSON.stringify(patch),
+    );
+  }
+});

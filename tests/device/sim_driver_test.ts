@@ -70,3 +70,42 @@ Deno.test("SIM_PRESETS are valid site profiles of three different sizes", () => 
   });
   assert.deepEqual(sizes, [[12, 5_000], [24, 10_000], [48, 30_000]]);
 });
+
+Deno.test("SimDriver: a generator not switched to the load runs unloaded on its no-load fuel", async () => {
+  // Warm-up / cool-down: source battery, run signal on. 1000 W for 1 h from the battery:
+  // 80 % − 1000 Wh / 5000 Wh = 60 %; the generator burns F0 · 5 kW = 0.0332 · 5 = 0.166 L/h of
+  // its 100 L tank: 50 % − 0.166 % = 49.834 %.
+  const d = driver();
+  await d.setOutputs({ source: "battery", genRun: true, shedTier: 0 });
+  await d.advance(3600, new Date(NOON.getTime() + 3_600_000));
+  const r = await d.readSensors();
+  assert.ok(Math.abs(r.socPct! - 60) < 1e-9, `SoC ${r.socPct}`);
+  assert.ok(Math.abs(r.fuelPct! - 49.834) < 1e-9, `fuel ${r.fuelPct}`);
+  assert.deepEqual([r.genRunning, r.genW], [true, 0]);
+});
+
+Deno.test("SimDriver caps the generator's battery charge at genChargeLimitW", async () => {
+  // On the generator with a 500 W charge limit for 1 h: SoC 80 % + 500 Wh / 5000 Wh = 90 %.
+  // Output 1000 + 500 = 1500 W = the 30 % minimum load of 5 kW; fuel 0.0332 · 5 + 0.2728 · 1.5
+  // = 0.5752 L: 50 % − 0.5752 % = 49.4248 %. Without a limit the C/5 charger (1000 W) fills
+  // the remaining 20 % = 1000 Wh: 100 %.
+  const limited = driver();
+  await limited.setOutputs({
+    source: "generator",
+    genRun: true,
+    shedTier: 0,
+    genChargeLimitW: 500,
+  });
+  await limited.advance(3600, new Date(NOON.getTime() + 3_600_000));
+  const r = await limited.readSensors();
+  assert.ok(Math.abs(r.socPct! - 90) < 1e-9, `SoC ${r.socPct}`);
+  assert.ok(Math.abs(r.fuelPct! - 49.4248) < 1e-9, `fuel ${r.fuelPct}`);
+  const full = driver();
+  await full.setOutputs({ source: "generator", genRun: true, shedTier: 0 });
+  await full.advance(3600, new Date(NOON.getTime() + 3_600_000));
+  assert.ok(Math.abs((await full.readSensors()).socPct! - 100) < 1e-9);
+  await assert.rejects(
+    full.setOutputs({ source: "generator", genRun: true, shedTier: 0, genChargeLimitW: -5 }),
+    /genChargeLimitW must be a number of W ≥ 0 or null, got -5/,
+  );
+});
