@@ -11,8 +11,14 @@ import { encodeCommandV1, encodeLegacyCommand, type StrategicCommand } from "../
 import type { Logger } from "../core/log.ts";
 import { legacyCommandTopic, v1Topic } from "../core/topics.ts";
 import { unknownWeather } from "../core/weather.ts";
+import { loadForecaster, newLoadProfile } from "../core/load_forecast.ts";
+import { PV_REL_UNCERTAINTY } from "../core/outlook.ts";
+import type { SiteProfile } from "../core/site_profile.ts";
+import { type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
+import { pvForecastW } from "../core/solar_forecast.ts";
+import type { TelemetryRecord } from "../core/telemetry.ts";
 import { insertCommand } from "../db/store.ts";
-import { hasLocation, profileOf, type SiteStates } from "./site_state.ts";
+import { hasLocation, inferredBatteryA, profileOf, type SiteStates } from "./site_state.ts";
 import type { WeatherProvider } from "./weather_provider.ts";
 
 /**
@@ -87,13 +93,32 @@ export class Planner {
     const now = this.#o.now();
     // The hourly solar forecast (forecastFor(...).solar) is not used here yet: the forward
     // prediction will run on it.
-    const weather = hasLocation(profile)
-      ? (await this.#o.weather.forecastFor(profile, now)).classification
-      : unknownWeather("site location not set");
+    const siteWeather = hasLocation(profile)
+      ? await this.#o.weather.forecastFor(profile, now)
+      : null;
+    const weather = siteWeather?.classification ?? unknownWeather("site location not set");
+    const solar = siteWeather?.solar ?? null;
+    const latest = state.latest;
+    const soc = state.soc ?? fallbackSoc(profile, latest);
     const advice = computeAdvice({
       profile,
-      latest: state.latest,
-      meanLoadW: state.loadEwmaW,
+      latest,
+      now,
+      soc: {
+        socPct: soc.socPct,
+        uncertaintyPct: soc.uncertaintyPct,
+        fromVoltage: soc.method !== "bms" && soc.method !== "coulomb",
+      },
+      load: loadForecaster(state.loadProfile ?? newLoadProfile(), {
+        fallbackLoadW: latest.loadW,
+      }),
+      pv: solar && profile.pvKwp > 0
+        ? {
+          powerW: pvForecastW(solar, { kwp: profile.pvKwp }),
+          relUncertainty: PV_REL_UNCERTAINTY[solar.source],
+        }
+        : null,
+      pvIsFallback: solar?.fallback ?? true,
       weather,
     });
     state.advice = advice;
@@ -134,4 +159,18 @@ export class Planner {
     this.#o.onCommandSent(command);
     this.#o.log.debug("command sent", { siteId, seq, mode: command.mode, topic });
   }
+}
+
+/**
+ * A SoC for a site the estimator has not read yet (restored from the database at start): the
+ * estimator's reading of the latest record alone.
+ */
+function fallbackSoc(profile: SiteProfile, latest: TelemetryRecord): SocEstimate {
+  return updateSocEstimate(null, {
+    time: latest.time,
+    batteryV: latest.batteryV,
+    batteryA: latest.batteryA ?? inferredBatteryA(latest),
+    bmsSocPct: latest.socPct,
+    tempC: latest.batteryTempC,
+  }, { profile });
 }

@@ -55,11 +55,6 @@ export interface BackendOptions {
   dbMax?: number;
   /** Broker session expiry; 0 ends the session at disconnect (tests). */
   sessionExpiryS?: number;
-  /**
-   * Time constant of each site's mean load, in seconds of telemetry time (default 900 = 15 min).
-   * A simulation running N times faster than real time passes 900 / N.
-   */
-  loadWindowS?: number;
   /** Apply pending migrations at start (the CLI does; tests migrate themselves). */
   migrate?: boolean;
   /** How long stop() keeps trying to write what it holds (default 5 s); the rest is redelivered. */
@@ -108,10 +103,8 @@ export class BackendService {
   constructor(options: BackendOptions) {
     this.#o = options;
     this.#siteOptions = {
-      loadWindowS: options.loadWindowS,
       onNewSite: (site) => options.log.info("new site", { ...site }),
     };
-    // Built here too, so a bad loadWindowS fails at construction, not half-way through start().
     this.#sites = new SiteStates(this.#siteOptions);
     this.#rejects = new RateLimitedWarn({ log: options.log, what: "rejected messages" });
   }

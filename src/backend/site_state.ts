@@ -1,26 +1,19 @@
 /**
- * What the backend keeps in memory per site: protocol, profile, newest record, recent mean load,
- * last advice and command. Rebuilt from the database at start, then updated after each committed
+ * What the backend keeps in memory per site: protocol, profile, newest record, SoC estimate, load
+ * profile, last advice and command. Rebuilt from the database at start, then updated after each committed
  * batch; the database stays the truth, this is a cache for planning and the live view.
  */
 import type { Advice } from "../core/advice.ts";
-import { ewma, ewmaAlpha } from "../core/advice.ts";
 import type { StrategicCommand } from "../core/command.ts";
 import type { Prediction } from "../core/prediction.ts";
 import { legacySiteProfile, type SiteProfile } from "../core/site_profile.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
+import { type LoadProfileState, newLoadProfile, updateLoadProfile } from "../core/load_forecast.ts";
+import { utcOffsetMin } from "../core/site_time.ts";
+import { type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
 import type { SiteSnapshot, SiteStatus } from "../db/store.ts";
 
-/**
- * Time constant of the mean load: 15 min smooths a pump or a kettle switching on but follows a
- * shift change in load within the hour. The mean runs on telemetry time, which is wall-clock
- * time: a simulation that runs N times faster passes `loadWindowS` = 900 / N.
- */
-export const LOAD_EWMA_TAU_S = 15 * 60;
-
 export interface SiteStatesOptions {
-  /** Time constant of the mean load in seconds of telemetry time (default 900). */
-  loadWindowS?: number;
   /** Called the first time a site is seen; never for the sites rebuilt from the database. */
   onNewSite?: (
     site: { siteId: string; protocol: "v1" | "legacy"; seenIn: "telemetry" | "status" | "profile" },
@@ -63,7 +56,13 @@ export interface SiteState {
   latest: TelemetryRecord | null;
   /** Where a first-generation device listens: its topic's spelling of the site id. */
   topicSiteId: string;
-  loadEwmaW: number | null;
+  /**
+   * The site's SoC as the backend reads it: the reported one (BMS or the device's own count),
+   * else estimated from the voltage stream (first-generation sites), with its band.
+   */
+  soc: SocEstimate | null;
+  /** Hour-of-day and hour-of-week load profile, learned from the site's telemetry. */
+  loadProfile: LoadProfileState | null;
   /** Advice from the newest telemetry, sent or not. */
   advice: Advice | null;
   /** Advice in the last command sent (null after a restart: the next one is sent at once). */
@@ -90,19 +89,59 @@ export function profileOf(state: SiteState): SiteProfile {
     : defaultV1Profile(state.siteId);
 }
 
+/**
+ * First-generation sites report no battery current, but their spec fixes what feeds the load:
+ * they have no PV, so with the load on the battery and the generator off, the battery carries
+ * exactly the load: I = −P / V. That lets the estimator correct the sagging voltage
+ * (V − I·R) and count charge instead of reading a loaded voltage as if at rest, which leaves
+ * ±26 points at 12.5 V where this leaves ±9. On the generator, the charge current is unknown.
+ */
+export function inferredBatteryA(record: TelemetryRecord): number | null {
+  if (record.protocol !== "legacy" || record.source !== "battery" || record.genRunning) return null;
+  return record.batteryV > 0 ? -record.loadW / record.batteryV : null;
+}
+
+/**
+ * Feeds one newer record to the site's SoC estimate and load profile. The load is learned only
+ * while nothing is shed and the bus is live: a shed or dark site's load is not what it needs.
+ * A record the estimator refuses (a 0 V reading) leaves the estimate as it was.
+ */
+function learn(state: SiteState, record: TelemetryRecord): void {
+  const profile = profileOf(state);
+  try {
+    state.soc = updateSocEstimate(state.soc, {
+      time: record.time,
+      batteryV: record.batteryV,
+      batteryA: record.batteryA ?? inferredBatteryA(record),
+      bmsSocPct: record.socPct,
+      tempC: record.batteryTempC,
+    }, { profile });
+  } catch {
+    // Kept: the previous estimate (or none) says more than a reading the estimator refuses.
+  }
+  if (record.source === "off" || (record.shedTier ?? 0) > 0) return;
+  state.loadProfile ??= newLoadProfile({ utcOffsetMin: offsetOrUtc(record.time, profile) });
+  state.loadProfile = updateLoadProfile(state.loadProfile, {
+    time: record.time,
+    loadW: record.loadW,
+  });
+}
+
+/** The profile's UTC offset; 0 for a time zone the runtime does not know. */
+function offsetOrUtc(time: Date, profile: SiteProfile): number {
+  try {
+    return utcOffsetMin(time, profile.timeZone);
+  } catch {
+    return 0;
+  }
+}
+
 export class SiteStates {
   readonly #sites = new Map<string, SiteState>();
   readonly #o: SiteStatesOptions;
-  readonly #loadWindowS: number;
 
   constructor(options: SiteStatesOptions = {}) {
     this.#o = options;
-    this.#loadWindowS = options.loadWindowS ?? LOAD_EWMA_TAU_S;
-    if (!(Number.isFinite(this.#loadWindowS) && this.#loadWindowS > 0)) {
-      throw new RangeError(
-        `loadWindowS must be a number of seconds > 0, got ${options.loadWindowS}`,
-      );
-    }
   }
 
   static fromSnapshots(snapshots: SiteSnapshot[], options: SiteStatesOptions = {}): SiteStates {
@@ -115,7 +154,8 @@ export class SiteStates {
         storedProfile: s.profile,
         latest: s.latest,
         topicSiteId: s.siteId,
-        loadEwmaW: s.latest?.loadW ?? null,
+        soc: null,
+        loadProfile: null,
         advice: null,
         sentAdvice: null,
         lastCommand: null,
@@ -143,7 +183,8 @@ export class SiteStates {
         storedProfile: null,
         latest: null,
         topicSiteId: siteId,
-        loadEwmaW: null,
+        soc: null,
+        loadProfile: null,
         advice: null,
         sentAdvice: null,
         lastCommand: null,
@@ -168,11 +209,8 @@ export class SiteStates {
       state.topicSiteId = topicSiteIds[i] ?? record.siteId;
       const prev = state.latest;
       if (prev && record.time.getTime() <= prev.time.getTime()) return;
-      const dtS = prev ? (record.time.getTime() - prev.time.getTime()) / 1000 : 0;
-      state.loadEwmaW = prev
-        ? ewma(state.loadEwmaW, record.loadW, ewmaAlpha(dtS, this.#loadWindowS))
-        : record.loadW;
       state.latest = record;
+      learn(state, record);
       touched.add(record.siteId);
     });
     return touched;

@@ -129,9 +129,6 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
       commandIntervalS: settings.commandIntervalS,
       log,
       clientId: "kasi-demo-backend",
-      // Telemetry carries wall-clock time while the sites live `speed` times faster: shrink the
-      // 15-minute mean-load window to 15 simulated minutes.
-      loadWindowS: 900 / settings.speed,
     });
     await backend.start();
     cleanups.push(() => backend.stop());

@@ -3,8 +3,12 @@
  * mean load) and what the sky will do (forecast), the mode and generator thresholds the backend
  * sends it. Pure: the planner passes time, seq and validity in.
  */
-import type { Forecast, Mode, StrategicCommand } from "./command.ts";
-import { MAX_PREDICTION_H, type Prediction, predictRuntime } from "./prediction.ts";
+import type { Forecast, Mode, StrategicCommand, Strategy } from "./command.ts";
+import { type FuelCurve, fuelRateLph, generatorOutputKw } from "./generator.ts";
+import type { LoadPoint } from "./load_forecast.ts";
+import { type Outlook, siteOutlook } from "./outlook.ts";
+import { MAX_PREDICTION_H, type Prediction } from "./prediction.ts";
+import type { Band, PvForecast } from "./runtime_forecast.ts";
 import type { SiteProfile } from "./site_profile.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
 import type { WeatherClassification } from "./weather.ts";
@@ -36,6 +40,8 @@ export const MODE_THRESHOLDS: Readonly<
 /** Stop is kept at least this far above start, so the generator never short-cycles. */
 export const MIN_START_STOP_GAP_PCT = 5;
 
+/** Publish early when the time PV is expected to carry the load moves by more than this. */
+export const PV_COVER_CHANGE_MS = 30 * 60 * 1000;
 /** Publish early when a prediction moves by more than this fraction… */
 export const PREDICTION_CHANGE_RATIO = 0.1;
 /** …and by more than this many hours (10 % of 1 h is noise). */
@@ -48,18 +54,35 @@ export interface Advice {
   genStartSocPct: number;
   genStopSocPct: number;
   reserveSocPct: number;
+  /** Median hours to the reserve without the generator. */
   predictedBatteryH: number;
+  /** Median hours until the fuel can no longer run the generator, under the dispatch. */
   predictedDieselH: number;
+  /** P10–P90 of `predictedDieselH`; null when the fuel level is not reported. */
+  dieselBandH: { p10: number; p90: number } | null;
+  strategy: Strategy;
+  pvCoversLoadAt: Date | null;
   reason: string;
   prediction: Prediction;
+  /** The forward forecast under the advised thresholds, with its P10–P90 bands. */
+  outlook: Outlook;
 }
 
 export interface AdviceInput {
   profile: SiteProfile;
   latest: TelemetryRecord;
-  /** Recent mean load (EWMA); the latest sample's load when null. */
-  meanLoadW: number | null;
+  now: Date;
+  /** The site's SoC and the half-width of its band; `fromVoltage` when no BMS gave it. */
+  soc: { socPct: number; uncertaintyPct: number; fromVoltage: boolean };
+  load: (time: Date) => LoadPoint;
+  /** Null: no solar counted (no PV, or no location to forecast it for). */
+  pv: PvForecast | null;
+  /** The PV forecast is only the offline fallback (no PV-cover time is sent then). */
+  pvIsFallback?: boolean;
   weather: WeatherClassification;
+  fuelCurve?: FuelCurve;
+  scenarios?: number;
+  rngState?: number;
 }
 
 /**
@@ -80,19 +103,27 @@ export function ewmaAlpha(dtS: number, tauS: number): number {
   return 1 - Math.exp(-dtS / tauS);
 }
 
+/**
+ * Conservative on a cloudy forecast or when even the pessimistic case (P10) of the battery is
+ * under 6 h; eco only when the sun is expected and the median battery lasts half a day and the
+ * median tank a day.
+ */
 function chooseMode(
   forecast: Forecast,
-  batteryH: number,
-  dieselH: number,
+  batteryH: Band,
+  dieselH: Band | null,
 ): { mode: Mode; why: string } {
   if (forecast === "cloudy") return { mode: "conservative", why: "the next day looks cloudy" };
-  if (batteryH < CONSERVATIVE_BELOW_BATTERY_H) {
+  if (batteryH.p10 < CONSERVATIVE_BELOW_BATTERY_H) {
     return {
       mode: "conservative",
-      why: `the battery has under ${CONSERVATIVE_BELOW_BATTERY_H} h left`,
+      why: `the battery may have under ${CONSERVATIVE_BELOW_BATTERY_H} h left`,
     };
   }
-  if (forecast === "clear" && batteryH >= ECO_MIN_BATTERY_H && dieselH >= ECO_MIN_DIESEL_H) {
+  if (
+    forecast === "clear" && batteryH.p50 >= ECO_MIN_BATTERY_H && dieselH !== null &&
+    dieselH.p50 >= ECO_MIN_DIESEL_H
+  ) {
     return { mode: "eco", why: "sun is expected and battery and fuel are ample" };
   }
   return { mode: "normal", why: forecast === "unknown" ? "no forecast" : "no reason to change" };
@@ -115,80 +146,156 @@ export function thresholdsFor(
   return { genStartSocPct, genStopSocPct };
 }
 
+/**
+ * HOMER's rule of thumb (Barley & Winn, "Optimal dispatch strategy in remote hybrid power
+ * systems", Solar Energy 58, 1996): load following wins where renewable energy will recharge the
+ * battery, cycle charging where it will not. Load following when the PV expected over the next
+ * day carries that day's expected load; otherwise cycle charging, the v1 default.
+ */
+function chooseStrategy(
+  pv: PvForecast | null,
+  load: (time: Date) => LoadPoint,
+  now: Date,
+): Strategy {
+  if (!pv) return "cycle-charging";
+  let pvWh = 0;
+  let loadWh = 0;
+  const stepH = 0.25;
+  for (let i = 0; i < 24 / stepH; i++) {
+    const t = new Date(now.getTime() + i * stepH * 3600_000);
+    pvWh += pv.powerW(t) * stepH;
+    loadWh += load(t).meanW * stepH;
+  }
+  return pvWh >= loadWh ? "load-following" : "cycle-charging";
+}
+
 /** The StrategicCommand's limit on `reason` (command.ts). */
 export const MAX_REASON_CHARS = 500;
 
 /** Hours for a person: a prediction at the cap means "longer than we can say". */
 function hours(h: number): string {
-  return h >= MAX_PREDICTION_H ? "more than a week" : `${h.toFixed(1)} h`;
+  if (h >= MAX_PREDICTION_H) return "more than a week";
+  return h >= 48 ? `${(h / 24).toFixed(1)} days` : `${h.toFixed(1)} h`;
 }
 
-/**
- * The battery sentence, net of solar: what the battery holds above its reserve, and either how
- * long that lasts at the net draw or that the sun carries the load for now.
- */
-function batteryText(
-  profile: SiteProfile,
-  prediction: Prediction,
-  loadW: number,
-  pvW: number | null,
-): string {
-  const socText = `${Math.round(prediction.socPct)} %`;
+/** "5.2 h (P10 4.0 h)" when the pessimistic case differs by a tenth of an hour or more. */
+function hoursBand(band: Band): string {
+  const p50 = hours(band.p50);
+  return band.p50 - band.p10 >= 0.1 && band.p50 < MAX_PREDICTION_H
+    ? `${p50} (P10 ${hours(band.p10)})`
+    : p50;
+}
+
+/** The battery sentence: what it holds above its reserve, and how long that lasts. */
+function batteryText(profile: SiteProfile, advice: {
+  soc: AdviceInput["soc"];
+  batteryH: Band;
+  meanLoadW: number;
+  meanPvW: number;
+  solarCounted: boolean;
+}): string {
+  const { soc } = advice;
+  const spread = soc.uncertaintyPct >= 1 ? ` ± ${Math.round(soc.uncertaintyPct)}` : "";
+  const socText = `${Math.round(soc.socPct)}${spread} %${soc.fromVoltage ? " from voltage" : ""}`;
   const reserve = `${profile.reserveSocPct} % reserve`;
-  const usableWh = Math.max(0, prediction.socPct - profile.reserveSocPct) / 100 *
-    profile.capacityWh;
-  const fromVoltage = prediction.socFromVoltage ? "from voltage, " : "";
-  if (usableWh === 0) {
-    return `Battery at ${socText}${
-      prediction.socFromVoltage ? " (from voltage)" : ""
-    } is at or below the ${reserve}`;
-  }
-  const battery = `Battery at ${socText} (${fromVoltage}${
-    Math.round(usableWh)
-  } Wh above the ${reserve})`;
-  const load = Math.round(loadW);
-  const solar = Math.round(pvW ?? 0);
-  if (solar <= 0) return `${battery} lasts ${hours(prediction.batteryH)} at ${load} W`;
-  if (loadW - (pvW ?? 0) <= 0) return `${battery}: solar ${solar} W covers the ${load} W load`;
-  return `${battery} lasts ${hours(prediction.batteryH)} at a net ${
-    Math.round(loadW - (pvW ?? 0))
-  } W (load ${load} W − solar ${solar} W)`;
+  const usableWh = Math.max(0, soc.socPct - profile.reserveSocPct) / 100 * profile.capacityWh;
+  if (usableWh === 0) return `Battery at ${socText} is at or below the ${reserve}`;
+  const battery = `Battery at ${socText} (${Math.round(usableWh)} Wh above the ${reserve})`;
+  const solar = advice.solarCounted
+    ? `mean load ${Math.round(advice.meanLoadW)} W, solar ${Math.round(advice.meanPvW)} W`
+    : `mean load ${Math.round(advice.meanLoadW)} W, no solar counted`;
+  return `${battery} lasts ${hoursBand(advice.batteryH)} (${solar})`;
+}
+
+function fuelText(outlook: Outlook, fuelPct: number | null, generatorRatedKw: number): string {
+  if (generatorRatedKw <= 0) return "no generator";
+  if (fuelPct === null) return "fuel level not reported";
+  const tank = outlook.forecast.tankH;
+  return tank === null ? "fuel level not reported" : `fuel lasts ${hoursBand(tank)} on this plan`;
+}
+
+function outageText(outlook: Outlook): string {
+  const at = outlook.forecast.outageAt.p10;
+  return at === null
+    ? "no outage expected within a week"
+    : `outage possible from ${at.toISOString().slice(0, 16)}Z`;
 }
 
 export function computeAdvice(input: AdviceInput): Advice {
-  const { profile, latest, weather } = input;
-  const loadW = input.meanLoadW ?? latest.loadW;
-  const prediction = predictRuntime(profile, {
-    socPct: latest.socPct,
-    batteryV: latest.batteryV,
-    loadW,
-    pvW: latest.pvW,
-    fuelPct: latest.fuelPct,
-  });
-  const { mode, why } = chooseMode(weather.forecast, prediction.batteryH, prediction.dieselH);
+  const { profile, latest, weather, now, soc } = input;
+  const outlookFor = (thresholds: { genStartSocPct: number; genStopSocPct: number }) =>
+    siteOutlook({
+      profile,
+      now,
+      socPct: soc.socPct,
+      socUncertaintyPct: soc.uncertaintyPct,
+      fuelPct: latest.fuelPct,
+      load: input.load,
+      pv: input.pv,
+      pvIsFallback: input.pvIsFallback,
+      thresholds,
+      fuelCurve: input.fuelCurve,
+      scenarios: input.scenarios,
+      rngState: input.rngState,
+    });
+  // Battery hours do not depend on the thresholds; the tank's do. The same PRNG state gives both
+  // runs the same scenarios, so a second run under the chosen mode differs only by its dispatch.
+  const normal = thresholdsFor("normal", profile.reserveSocPct);
+  let outlook = outlookFor(normal);
+  const { mode, why } = chooseMode(
+    weather.forecast,
+    outlook.forecast.batteryH,
+    latest.fuelPct === null ? null : outlook.forecast.tankH,
+  );
   const thresholds = thresholdsFor(mode, profile.reserveSocPct);
-  const fuel = latest.fuelPct === null
-    ? "fuel level not reported"
-    : `fuel lasts ${hours(prediction.dieselH)}`;
+  if (mode !== "normal") outlook = outlookFor(thresholds);
+  const f = outlook.forecast;
+  const solarCounted = input.pv !== null && profile.pvKwp > 0;
+  const strategy = chooseStrategy(solarCounted ? input.pv : null, input.load, now);
   const head = `${mode[0]!.toUpperCase()}${mode.slice(1)}: ${why}. ` +
-    `${batteryText(profile, prediction, loadW, latest.pvW)}; ${fuel}. Weather: `;
+    `${
+      batteryText(profile, {
+        soc,
+        batteryH: f.batteryH,
+        meanLoadW: f.meanLoadW,
+        meanPvW: f.meanPvW,
+        solarCounted,
+      })
+    }; ${fuelText(outlook, latest.fuelPct, profile.generatorRatedKw)}; ${outageText(outlook)}. ` +
+    "Weather: ";
   const tail = `. Start the generator at ${thresholds.genStartSocPct} %, ` +
-    `stop at ${thresholds.genStopSocPct} %.`;
+    `stop at ${thresholds.genStopSocPct} %, ${strategy}.`;
   // The weather reason (which may quote an API error) gives way, so the thresholds always fit.
   const room = MAX_REASON_CHARS - head.length - tail.length;
   const weatherText = weather.reason.length <= room
     ? weather.reason
     : `${weather.reason.slice(0, Math.max(0, room - 1))}…`;
   const reason = head + weatherText + tail;
+  const tank = latest.fuelPct === null ? null : f.tankH;
+  const dieselH = tank === null ? 0 : tank.p50;
   return {
     mode,
     forecast: weather.forecast,
     ...thresholds,
     reserveSocPct: profile.reserveSocPct,
-    predictedBatteryH: prediction.batteryH,
-    predictedDieselH: prediction.dieselH,
+    predictedBatteryH: f.batteryH.p50,
+    predictedDieselH: dieselH,
+    dieselBandH: tank === null ? null : { p10: tank.p10, p90: tank.p90 },
+    strategy,
+    pvCoversLoadAt: outlook.pvCoversLoadAt,
     reason: reason.slice(0, MAX_REASON_CHARS),
-    prediction,
+    prediction: {
+      socPct: soc.socPct,
+      socFromVoltage: soc.fromVoltage,
+      batteryH: f.batteryH.p50,
+      dieselH,
+      fuelRateLph: fuelRateLph(
+        profile.generatorRatedKw,
+        generatorOutputKw(profile.generatorRatedKw, f.meanLoadW / 1000),
+        { curve: input.fuelCurve },
+      ),
+    },
+    outlook,
   };
 }
 
@@ -197,9 +304,16 @@ function movedMuch(prev: number, next: number): boolean {
   return delta > PREDICTION_CHANGE_MIN_H && delta > PREDICTION_CHANGE_RATIO * Math.abs(prev);
 }
 
+/** The PV-cover time appeared, vanished, or moved by more than half an hour. */
+function pvCoverMoved(prev: Date | null, next: Date | null): boolean {
+  if (prev === null || next === null) return prev !== next;
+  return Math.abs(prev.getTime() - next.getTime()) > PV_COVER_CHANGE_MS;
+}
+
 /**
  * Whether `next` differs enough from the last advice sent to publish before the interval is up:
- * a new mode, forecast or threshold, or a prediction that moved by more than 10 % and 0.5 h.
+ * a new mode, forecast, threshold or strategy, a PV-cover time that came, went or moved by more
+ * than half an hour, or a prediction that moved by more than 10 % and 0.5 h.
  */
 export function adviceChanged(prev: Advice | null, next: Advice): boolean {
   if (prev === null) return true;
@@ -208,6 +322,8 @@ export function adviceChanged(prev: Advice | null, next: Advice): boolean {
     prev.genStartSocPct !== next.genStartSocPct ||
     prev.genStopSocPct !== next.genStopSocPct ||
     prev.reserveSocPct !== next.reserveSocPct ||
+    prev.strategy !== next.strategy ||
+    pvCoverMoved(prev.pvCoversLoadAt, next.pvCoversLoadAt) ||
     movedMuch(prev.predictedBatteryH, next.predictedBatteryH) ||
     movedMuch(prev.predictedDieselH, next.predictedDieselH);
 }
@@ -217,6 +333,7 @@ export function commandFromAdvice(
   advice: Advice,
   envelope: { siteId: string; seq: number; issuedAt: Date; validUntil: Date },
 ): StrategicCommand {
+  const f = advice.outlook.forecast;
   return {
     siteId: envelope.siteId,
     seq: envelope.seq,
@@ -230,5 +347,10 @@ export function commandFromAdvice(
     predictedBatteryH: advice.predictedBatteryH,
     predictedDieselH: advice.predictedDieselH,
     reason: advice.reason,
+    strategy: advice.strategy,
+    pvCoversLoadAt: advice.pvCoversLoadAt,
+    batteryBandH: { p10: f.batteryH.p10, p90: f.batteryH.p90 },
+    ...(advice.dieselBandH ? { dieselBandH: advice.dieselBandH } : {}),
+    nextOutageAt: f.outageAt.p10,
   };
 }

@@ -47,6 +47,16 @@ export const CommandV1Schema = z.object({
   strategy: z.enum(STRATEGIES).nullable().optional(),
   /** When the backend's forecast expects PV to exceed the site's load next; null: not expected. */
   pv_covers_load_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  /**
+   * The forecast's P10 and P90 around the two predictions (which are its medians), and the
+   * earliest (P10) time of the next expected outage: for people and dashboards; devices act on
+   * none of them.
+   */
+  predicted_battery_h_p10: z.number().min(0).nullable().optional(),
+  predicted_battery_h_p90: z.number().min(0).nullable().optional(),
+  predicted_diesel_h_p10: z.number().min(0).nullable().optional(),
+  predicted_diesel_h_p90: z.number().min(0).nullable().optional(),
+  next_outage_at: z.iso.datetime({ offset: true }).nullable().optional(),
 }).refine((c) => c.gen_stop_soc_pct > c.gen_start_soc_pct, {
   message: "gen_stop_soc_pct must be above gen_start_soc_pct",
   path: ["gen_stop_soc_pct"],
@@ -71,6 +81,11 @@ export interface StrategicCommand {
   strategy?: Strategy;
   /** Absent or null: no forecast that PV will cover the load (the PV stop rule is off). */
   pvCoversLoadAt?: Date | null;
+  /** P10–P90 around `predictedBatteryH` and `predictedDieselH`; absent from older backends. */
+  batteryBandH?: { p10: number; p90: number };
+  dieselBandH?: { p10: number; p90: number };
+  /** Earliest expected outage (P10); null: none expected within a week. */
+  nextOutageAt?: Date | null;
 }
 
 export function encodeCommandV1(c: StrategicCommand): string {
@@ -92,6 +107,15 @@ export function encodeCommandV1(c: StrategicCommand): string {
   // Only when set, so a command without them is byte-for-byte what v1 backends sent.
   if (c.strategy !== undefined) m.strategy = c.strategy;
   if (c.pvCoversLoadAt) m.pv_covers_load_at = c.pvCoversLoadAt.toISOString();
+  if (c.batteryBandH) {
+    m.predicted_battery_h_p10 = round2(c.batteryBandH.p10);
+    m.predicted_battery_h_p90 = round2(c.batteryBandH.p90);
+  }
+  if (c.dieselBandH) {
+    m.predicted_diesel_h_p10 = round2(c.dieselBandH.p10);
+    m.predicted_diesel_h_p90 = round2(c.dieselBandH.p90);
+  }
+  if (c.nextOutageAt) m.next_outage_at = c.nextOutageAt.toISOString();
   return JSON.stringify(m);
 }
 
@@ -135,8 +159,20 @@ export function decodeCommandV1(
       reason: m.reason,
       ...(m.strategy ? { strategy: m.strategy } : {}),
       ...(m.pv_covers_load_at ? { pvCoversLoadAt: new Date(m.pv_covers_load_at) } : {}),
+      ...band("batteryBandH", m.predicted_battery_h_p10, m.predicted_battery_h_p90),
+      ...band("dieselBandH", m.predicted_diesel_h_p10, m.predicted_diesel_h_p90),
+      ...(m.next_outage_at ? { nextOutageAt: new Date(m.next_outage_at) } : {}),
     },
   };
+}
+
+function band<K extends string>(
+  key: K,
+  p10: number | null | undefined,
+  p90: number | null | undefined,
+): { [k in K]?: { p10: number; p90: number } } {
+  if (p10 === null || p10 === undefined || p90 === null || p90 === undefined) return {};
+  return { [key]: { p10, p90 } } as { [k in K]: { p10: number; p90: number } };
 }
 
 /** Whether a device may act on `c` now, given the last sequence number it accepted. */

@@ -67,6 +67,41 @@ export function localMinuteOfDay(time: Date, timeZone: string): number {
   return (utcMinute(ms) + cached.offsetMin) % 1440;
 }
 
+const dateFormatters = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The zone's offset from UTC at `time`, in minutes: +60 for Africa/Lagos, −600 for Honolulu.
+ * The local calendar date is read too: −10 h and +14 h (Kiribati) are the same time of day.
+ */
+export function utcOffsetMin(time: Date, timeZone: string): number {
+  let f = dateFormatters.get(timeZone);
+  if (f === undefined) {
+    formatterFor(timeZone); // names a bad zone the same way
+    f = new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
+    dateFormatters.set(timeZone, f);
+  }
+  const part = (parts: Intl.DateTimeFormatPart[], type: string) =>
+    Number(parts.find((p) => p.type === type)?.value);
+  const parts = f.formatToParts(time);
+  const localAsUtcMs = Date.UTC(
+    part(parts, "year"),
+    part(parts, "month") - 1,
+    part(parts, "day"),
+    part(parts, "hour"),
+    part(parts, "minute"),
+  );
+  const utcMinuteMs = Math.floor(time.getTime() / 60_000) * 60_000;
+  return Math.round((localAsUtcMs - utcMinuteMs) / 60_000);
+}
+
 /** Whether a minute of the day falls in [start, end); a window with end < start wraps midnight. */
 export function inDailyWindow(minuteOfDay: number, window: DailyWindow): boolean {
   const { startMin, endMin } = window;

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import { classifyMessage } from "../../src/backend/messages.ts";
-import {
-  defaultV1Profile,
-  LOAD_EWMA_TAU_S,
-  profileOf,
-  SiteStates,
-} from "../../src/backend/site_state.ts";
+import { defaultV1Profile, profileOf, SiteStates } from "../../src/backend/site_state.ts";
+import { forecastLoad } from "../../src/core/load_forecast.ts";
 import { legacySiteProfile } from "../../src/core/site_profile.ts";
 import type { TelemetryRecord } from "../../src/core/telemetry.ts";
 
@@ -120,7 +116,7 @@ function record(siteId: string, isoTime: string, loadW: number): TelemetryRecord
   };
 }
 
-Deno.test("SiteStates.observe() averages load over time and ignores late records", () => {
+Deno.test("SiteStates.observe() learns the load of newer records and ignores late ones", () => {
   const states = new SiteStates();
   const touched = states.observe([
     record("s1", "2026-11-20T10:00:00Z", 400),
@@ -130,10 +126,13 @@ Deno.test("SiteStates.observe() averages load over time and ignores late records
   assert.deepEqual([...touched], ["s1"]);
   const s = states.get("s1")!;
   assert.equal(s.latest!.time.toISOString(), "2026-11-20T10:15:00.000Z");
-  // 15 min = τ: alpha = 1 − e^−1 = 0.632121; 400 + 0.632121 · (1000 − 400) = 779.27 W.
-  assert.equal(LOAD_EWMA_TAU_S, 900);
-  assert.ok(Math.abs(s.loadEwmaW! - (400 + (1 - Math.exp(-1)) * 600)) < 1e-9);
-  assert.ok(Math.abs(s.loadEwmaW! - 779.27) < 0.01);
+  // Under an hour of history the load forecast is its mean with a day's time constant
+  // (load_forecast.ts FALLBACK_TAU_S): alpha = 1 − e^(−900/86400) = 0.010363, so
+  // 400 + 0.010363 · (1000 − 400) = 406.22 W; the late 5000 W never entered it.
+  const point = forecastLoad(s.loadProfile!, new Date("2026-11-20T11:00:00Z"))!;
+  assert.equal(point.basis, "ewma");
+  assert.ok(Math.abs(point.meanW - (400 + (1 - Math.exp(-900 / 86400)) * 600)) < 1e-9);
+  assert.ok(Math.abs(point.meanW - 406.22) < 0.01);
   // A redelivery of the newest changes nothing and touches nothing.
   assert.equal(states.observe([record("s1", "2026-11-20T10:15:00Z", 1000)], ["s1"]).size, 0);
 });

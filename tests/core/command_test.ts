@@ -68,6 +68,30 @@ Deno.test("decodeCommandV1() round-trips strategy and pv_covers_load_at", () => 
   assert.equal(nulls.command.pvCoversLoadAt, undefined);
 });
 
+Deno.test("decodeCommandV1() round-trips the prediction bands and the next outage, rounded", () => {
+  const c: StrategicCommand = {
+    ...BASE,
+    batteryBandH: { p10: 4.256, p90: 7.994 },
+    dieselBandH: { p10: 40, p90: 61.005 },
+    nextOutageAt: new Date("2026-03-21T03:15:00Z"),
+  };
+  const wire = JSON.parse(encodeCommandV1(c));
+  // Hours go out at two decimals, as the predictions do: 4.256 → 4.26, 7.994 → 7.99.
+  assert.equal(wire.predicted_battery_h_p10, 4.26);
+  assert.equal(wire.predicted_battery_h_p90, 7.99);
+  assert.equal(wire.predicted_diesel_h_p90, 61.01);
+  assert.equal(wire.next_outage_at, "2026-03-21T03:15:00.000Z");
+  const r = decodeCommandV1(JSON.stringify(wire));
+  assert.ok(r.ok);
+  assert.deepEqual(r.command.batteryBandH, { p10: 4.26, p90: 7.99 });
+  assert.deepEqual(r.command.dieselBandH, { p10: 40, p90: 61.01 });
+  assert.deepEqual(r.command.nextOutageAt, new Date("2026-03-21T03:15:00Z"));
+  // A band with one end missing is no band.
+  const half = decodeCommandV1(JSON.stringify({ ...wire, predicted_diesel_h_p90: null }));
+  assert.ok(half.ok);
+  assert.equal(half.command.dieselBandH, undefined);
+});
+
 Deno.test("decodeCommandV1() names a bad strategy or PV time and the value", () => {
   const wire = JSON.parse(encodeCommandV1(BASE));
   const bad = decodeCommandV1(JSON.stringify({ ...wire, strategy: "peak-shaving" }));

@@ -8,6 +8,7 @@ import {
   localMinuteOfDay,
   parseClockTime,
   parseDailyWindow,
+  utcOffsetMin,
 } from "../../src/core/site_time.ts";
 import { CLINIC, drive, idle, running, toggles } from "./policy_fixtures.ts";
 
@@ -33,6 +34,17 @@ Deno.test("localMinuteOfDay() reads the site's wall clock, daylight saving inclu
     () => checkTimeZone("Mars/Olympus_Mons"),
     /timeZone "Mars\/Olympus_Mons" is not an IANA time zone/,
   );
+});
+
+Deno.test("utcOffsetMin() gives the zone's offset, west of Greenwich negative", () => {
+  assert.equal(utcOffsetMin(utc("2026-03-20T23:30:00Z"), "Africa/Lagos"), 60);
+  assert.equal(utcOffsetMin(utc("2026-03-20T12:00:00Z"), "Asia/Kolkata"), 330);
+  assert.equal(utcOffsetMin(utc("2026-01-20T12:00:00Z"), "Pacific/Chatham"), 13 * 60 + 45);
+  // New York: EST (UTC−5) in January, EDT (UTC−4) in July; Honolulu UTC−10.
+  assert.equal(utcOffsetMin(utc("2026-01-15T03:00:00Z"), "America/New_York"), -300);
+  assert.equal(utcOffsetMin(utc("2026-07-15T03:00:00Z"), "America/New_York"), -240);
+  assert.equal(utcOffsetMin(utc("2026-07-15T03:00:00Z"), "Pacific/Honolulu"), -600);
+  assert.equal(utcOffsetMin(utc("2026-07-15T03:00:00Z"), "UTC"), 0);
 });
 
 Deno.test("inDailyWindow() includes the start, excludes the end, and wraps midnight", () => {
