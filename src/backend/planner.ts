@@ -18,7 +18,15 @@ import { type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
 import { pvForecastW } from "../core/solar_forecast.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { insertCommand } from "../db/store.ts";
-import { hasLocation, inferredBatteryA, profileOf, type SiteStates } from "./site_state.ts";
+import {
+  hasLocation,
+  inferredBatteryA,
+  profileOf,
+  type SiteState,
+  type SiteStates,
+} from "./site_state.ts";
+import { learnFuelCurve } from "../core/fuel_learning.ts";
+import { loadFuelHistory } from "../db/fuel_history.ts";
 import type { WeatherProvider } from "./weather_provider.ts";
 
 /**
@@ -30,6 +38,14 @@ export const MIN_COMMAND_VALIDITY_MS = 5 * 60 * 1000;
 export const COMMAND_VALIDITY_INTERVALS = 3;
 /** The least time between two commands to one site when the advice changes early. */
 export const MIN_EARLY_COMMAND_GAP_MS = 5000;
+
+/**
+ * A site's fuel curve is learned again this often, from this much history: a fortnight holds
+ * the learner's 20 running hours at a site that runs its generator 1.5 h a day, and a curve
+ * moves with maintenance (filters, injectors) over weeks, not hours.
+ */
+export const FUEL_RELEARN_MS = 6 * 3600_000;
+export const FUEL_HISTORY_MS = 14 * 24 * 3600_000;
 
 export function commandValidityMs(commandIntervalS: number): number {
   return Math.max(COMMAND_VALIDITY_INTERVALS * commandIntervalS * 1000, MIN_COMMAND_VALIDITY_MS);
@@ -51,6 +67,8 @@ export class Planner {
   /** Sites being planned now; a site asked for again meanwhile is planned once more after. */
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
+  /** When each site's fuel history was last read (see #learnFuel). */
+  readonly #fuelTriedAtMs = new Map<string, number>();
 
   constructor(options: PlannerOptions) {
     this.#o = options;
@@ -86,6 +104,63 @@ export class Planner {
     }
   }
 
+  /**
+   * Learns the site's fuel curve from its gauge history when it has a generator and a fuel
+   * level, at most every FUEL_RELEARN_MS; reports each fuel drop with the generator off once.
+   */
+  async #learnFuel(state: SiteState, profile: SiteProfile, now: Date): Promise<void> {
+    if (profile.generatorRatedKw <= 0 || state.latest?.fuelPct === null) return;
+    const last = this.#fuelTriedAtMs.get(state.siteId) ?? -Infinity;
+    if (now.getTime() - last < FUEL_RELEARN_MS) return;
+    // Taken before the query, so a failing database is asked again only after the interval.
+    this.#fuelTriedAtMs.set(state.siteId, now.getTime());
+    let samples;
+    try {
+      samples = await loadFuelHistory(this.#o.sql, state.siteId, {
+        since: new Date(now.getTime() - FUEL_HISTORY_MS),
+        until: now,
+      });
+    } catch (error) {
+      // The plan goes on with the curve it had; the next plan after the interval tries again.
+      this.#o.log.warn("could not read the fuel history; planning with the curve known", {
+        siteId: state.siteId,
+        error,
+      });
+      return;
+    }
+    const learning = learnFuelCurve(samples, {
+      ratedKw: profile.generatorRatedKw,
+      tankL: profile.tankL,
+    });
+    const seenUntil = state.fuel?.anomaliesSeenUntil ?? null;
+    const fresh = learning.anomalies.filter((a) => seenUntil === null || a.to > seenUntil);
+    for (const a of fresh) {
+      this.#o.log.warn(
+        a.kind === "drop-while-off"
+          ? "fuel level fell with the generator off: theft or a leak?"
+          : "fuel level fell faster than the generator can burn: siphoning?",
+        {
+          siteId: state.siteId,
+          from: a.from,
+          to: a.to,
+          droppedL: Math.round(a.droppedL * 10) / 10,
+        },
+      );
+    }
+    const newest = learning.anomalies.reduce<Date | null>(
+      (max, a) => (max === null || a.to > max ? a.to : max),
+      seenUntil,
+    );
+    state.fuel = {
+      curve: learning.curve,
+      method: learning.method,
+      scale: learning.scale,
+      reason: learning.reason,
+      learnedAt: now,
+      anomaliesSeenUntil: newest,
+    };
+  }
+
   async #plan(siteId: string): Promise<void> {
     const state = this.#o.sites.get(siteId);
     if (!state?.latest) return;
@@ -99,6 +174,7 @@ export class Planner {
     const weather = siteWeather?.classification ?? unknownWeather("site location not set");
     const solar = siteWeather?.solar ?? null;
     const latest = state.latest;
+    await this.#learnFuel(state, profile, now);
     const soc = state.soc ?? fallbackSoc(profile, latest);
     const advice = computeAdvice({
       profile,
@@ -120,6 +196,7 @@ export class Planner {
         : null,
       pvIsFallback: solar?.fallback ?? true,
       weather,
+      fuelCurve: state.fuel?.curve,
     });
     state.advice = advice;
     const intervalMs = this.#o.commandIntervalS * 1000;

@@ -5,6 +5,8 @@
  */
 import type { Advice } from "../core/advice.ts";
 import type { StrategicCommand } from "../core/command.ts";
+import type { FuelLearning } from "../core/fuel_learning.ts";
+import type { FuelCurve } from "../core/generator.ts";
 import type { Prediction } from "../core/prediction.ts";
 import { legacySiteProfile, type SiteProfile } from "../core/site_profile.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
@@ -63,6 +65,8 @@ export interface SiteState {
   soc: SocEstimate | null;
   /** Hour-of-day and hour-of-week load profile, learned from the site's telemetry. */
   loadProfile: LoadProfileState | null;
+  /** The site's own fuel curve, learned from its gauge history; null until first learned. */
+  fuel: FuelKnowledge | null;
   /** Advice from the newest telemetry, sent or not. */
   advice: Advice | null;
   /** Advice in the last command sent (null after a restart: the next one is sent at once). */
@@ -70,6 +74,18 @@ export interface SiteState {
   lastCommand: StrategicCommand | null;
   /** Highest command seq stored for the site, so seq keeps rising across restarts. */
   lastSeq: number | null;
+}
+
+/** What the backend last learned of a site's fuel use (src/core/fuel_learning.ts). */
+export interface FuelKnowledge {
+  curve: FuelCurve;
+  method: FuelLearning["method"];
+  /** Learned ÷ default litres: 2 means the set burns twice what the default curve says. */
+  scale: number;
+  reason: string;
+  learnedAt: Date;
+  /** End of the newest anomaly already reported, so each is logged once. */
+  anomaliesSeenUntil: Date | null;
 }
 
 /** The row of the demo's live table. */
@@ -80,6 +96,7 @@ export interface SiteView {
   latest: TelemetryRecord | null;
   prediction: Prediction | null;
   lastCommand: StrategicCommand | null;
+  fuel: FuelKnowledge | null;
 }
 
 export function profileOf(state: SiteState): SiteProfile {
@@ -156,6 +173,7 @@ export class SiteStates {
         topicSiteId: s.siteId,
         soc: null,
         loadProfile: null,
+        fuel: null,
         advice: null,
         sentAdvice: null,
         lastCommand: null,
@@ -185,6 +203,7 @@ export class SiteStates {
         topicSiteId: siteId,
         soc: null,
         loadProfile: null,
+        fuel: null,
         advice: null,
         sentAdvice: null,
         lastCommand: null,
@@ -235,6 +254,7 @@ export class SiteStates {
         latest: s.latest,
         prediction: s.advice?.prediction ?? null,
         lastCommand: s.lastCommand,
+        fuel: s.fuel,
       }));
   }
 }
