@@ -68,6 +68,8 @@ export interface OpenMeteoOptions {
   apiKey?: string;
   log: Logger;
   timeoutMs?: number;
+  /** The real clock for the cache and rate limits (see WeatherCacheOptions.clockMs). */
+  clockMs?: () => number;
   cacheMs?: number;
   retryMs?: number;
   /** Default OPEN_METEO_FREE_LIMITS, or OPEN_METEO_STANDARD_LIMITS with a key. */
@@ -108,6 +110,7 @@ export class OpenMeteoProvider implements WeatherProvider {
       log: options.log,
       cacheMs: options.cacheMs ?? OPEN_METEO_CACHE_MS,
       retryMs: options.retryMs,
+      clockMs: options.clockMs,
     });
   }
 

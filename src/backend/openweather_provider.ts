@@ -44,6 +44,8 @@ export interface OpenWeatherOptions {
   baseUrl?: string;
   log: Logger;
   timeoutMs?: number;
+  /** The real clock for the cache and rate limits (see WeatherCacheOptions.clockMs). */
+  clockMs?: () => number;
   cacheMs?: number;
   retryMs?: number;
   /** Default OPENWEATHER_FREE_LIMITS. */
@@ -64,6 +66,7 @@ export class OpenWeatherProvider implements WeatherProvider {
       log: options.log,
       cacheMs: options.cacheMs ?? WEATHER_CACHE_MS,
       retryMs: options.retryMs,
+      clockMs: options.clockMs,
     });
   }
 

@@ -59,6 +59,8 @@ export interface PlannerOptions {
   log: Logger;
   commandIntervalS: number;
   now: () => Date;
+  /** Real time in ms, for the least gap between two early commands (a link budget). */
+  wallClockMs: () => number;
   onCommandSent: (command: StrategicCommand) => void;
 }
 
@@ -67,6 +69,8 @@ export class Planner {
   /** Sites being planned now; a site asked for again meanwhile is planned once more after. */
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
+  /** When each site's last command went out, on the wall clock. */
+  readonly #sentAtWallMs = new Map<string, number>();
   /** When each site's fuel history was last read (see #learnFuel). */
   readonly #fuelTriedAtMs = new Map<string, number>();
 
@@ -205,10 +209,9 @@ export class Planner {
     if (!due && !adviceChanged(state.sentAdvice, advice)) return;
     // Changed advice goes out early, but not more often than this: a site charging fast (or a
     // simulation at 300×) must not flood the link with a command per message.
-    if (
-      !due && state.lastCommand &&
-      now.getTime() - state.lastCommand.issuedAt.getTime() < MIN_EARLY_COMMAND_GAP_MS
-    ) return;
+    const wallMs = this.#o.wallClockMs();
+    const sentWallMs = this.#sentAtWallMs.get(siteId);
+    if (!due && sentWallMs !== undefined && wallMs - sentWallMs < MIN_EARLY_COMMAND_GAP_MS) return;
 
     const seq = (state.lastSeq ?? 0) + 1;
     const command = commandFromAdvice(advice, {
@@ -233,6 +236,7 @@ export class Planner {
     await this.#o.mqtt.publishAsync(topic, payload, { qos: 1, retain: !legacy });
     state.sentAdvice = advice;
     state.lastCommand = command;
+    this.#sentAtWallMs.set(siteId, wallMs);
     this.#o.onCommandSent(command);
     this.#o.log.debug("command sent", { siteId, seq, mode: command.mode, topic });
   }

@@ -59,8 +59,16 @@ export interface BackendOptions {
   migrate?: boolean;
   /** How long stop() keeps trying to write what it holds (default 5 s); the rest is redelivered. */
   stopTimeoutMs?: number;
-  /** The clock (tests). */
+  /**
+   * The clock telemetry, plans and commands live on: real time by default; a test's, or the
+   * demo's simulated clock that runs `speed` times faster.
+   */
   now?: () => Date;
+  /**
+   * The real clock in ms, when `now` is not real time: weather rate limits and the least gap
+   * between two early commands are counted on it. Default: `now`.
+   */
+  wallClockMs?: () => number;
 }
 
 export interface BackendStats {
@@ -143,7 +151,7 @@ export class BackendService {
         onMessage: (m) => this.#onMessage(m, now()),
       });
       const weather = this.#o.weatherProvider ??
-        new SiteWeatherProvider({ ...this.#o.weather, log });
+        new SiteWeatherProvider({ ...this.#o.weather, log, clockMs: this.#o.wallClockMs });
       this.#planner = new Planner({
         sql,
         mqtt: this.#client,
@@ -152,6 +160,7 @@ export class BackendService {
         log,
         commandIntervalS: this.#o.commandIntervalS ?? DEFAULT_COMMAND_INTERVAL_S,
         now,
+        wallClockMs: this.#o.wallClockMs ?? (() => now().getTime()),
         onCommandSent: () => this.#counts.commandsSent++,
       });
       // Sites touched by a batch committed before the planner existed.

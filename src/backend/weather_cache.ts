@@ -47,6 +47,12 @@ export interface WeatherCacheOptions<T> {
   log: Logger;
   /** The least time between two requests for one cell. */
   cacheMs: number;
+  /**
+   * The real clock, in ms, for the cache and the rate limits. Default: the time each `get` is
+   * asked for. A simulation that plans at accelerated time passes the wall clock here, so the
+   * free tiers are counted in real minutes and days.
+   */
+  clockMs?: () => number;
   retryMs?: number;
   maxStaleMs?: number;
 }
@@ -92,7 +98,7 @@ export class WeatherCache<T> {
     const lat = roundToGrid(latitude);
     const lon = roundToGrid(longitude);
     const key = `${lat},${lon}`;
-    const nowMs = now.getTime();
+    const nowMs = this.#o.clockMs?.() ?? now.getTime();
     this.#lastAskedMs.set(key, nowMs);
     this.#prune(nowMs);
     const entry = this.#entries.get(key);

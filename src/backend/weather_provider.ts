@@ -59,6 +59,8 @@ export interface SiteWeatherOptions {
   openMeteoApiKey?: string;
   log: Logger;
   timeoutMs?: number;
+  /** The real clock for the caches and rate limits (see WeatherCacheOptions.clockMs). */
+  clockMs?: () => number;
 }
 
 /** The source a site is served from (see the module comment). */
@@ -82,12 +84,14 @@ export class SiteWeatherProvider implements WeatherProvider {
       baseUrl: options.baseUrl,
       log: options.log,
       timeoutMs: options.timeoutMs,
+      clockMs: options.clockMs,
     });
     this.openMeteo = new OpenMeteoProvider({
       baseUrl: options.openMeteoUrl,
       apiKey: options.openMeteoApiKey,
       log: options.log,
       timeoutMs: options.timeoutMs,
+      clockMs: options.clockMs,
     });
   }
 

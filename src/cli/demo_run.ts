@@ -2,6 +2,7 @@
  * The work of `kasi demo`: embedded broker and database, migrations, the backend and three
  * simulated sites, and a live table until Ctrl-C (or `--duration`).
  */
+import type postgres from "postgres";
 import { BackendService } from "../backend/service.ts";
 import type { SiteView } from "../backend/site_state.ts";
 import { KasiError } from "../core/errors.ts";
@@ -73,6 +74,27 @@ function lockDataDir(dir: string): Deno.FsFile {
   return file;
 }
 
+/**
+ * Where the simulated clock starts: 05:00 UTC today (dawn at the demo sites, UTC+1..+3), so a
+ * newcomer sees the sun come up, the batteries charge and, later, a generator run within
+ * minutes. A data directory that already holds simulated time past that goes on from the next
+ * dawn after its newest row: time never runs backwards for the stored sites.
+ */
+export async function demoStartTime(sql: postgres.Sql, now: Date): Promise<Date> {
+  const dawn = (t: Date) => {
+    const d = new Date(t);
+    d.setUTCHours(5, 0, 0, 0);
+    return d;
+  };
+  const [row] = await sql<{ newest: Date | null }[]>`select max(time) as newest from telemetry`;
+  const today = dawn(now);
+  const newest = row?.newest ?? null;
+  if (newest === null || newest.getTime() < today.getTime()) return today;
+  const next = dawn(newest);
+  if (next.getTime() <= newest.getTime()) next.setUTCDate(next.getUTCDate() + 1);
+  return next;
+}
+
 export async function runDemo(settings: DemoSettings): Promise<void> {
   await Deno.mkdir(settings.dataDir, { recursive: true });
   const lock = lockDataDir(settings.dataDir);
@@ -117,18 +139,23 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
     const migrated = await runMigrations(sql, { log });
     say(`  database migrated    ${migrated.applied.length} new, ${migrated.total} in all`);
 
-    // Simulated days start at 05:00 UTC (dawn at the demo sites in UTC+1..+3), so a newcomer
-    // sees the sun come up, the batteries charge and, later, a generator run within minutes.
-    const startTime = new Date();
-    startTime.setUTCHours(5, 0, 0, 0);
+    // One simulated clock for the sites and the backend, so forecasts, load profiles, command
+    // validity and the PV-cover time all speak of the same hours as the simulated sun.
+    const startTime = await demoStartTime(sql, new Date());
+    const startedMs = performance.now();
+    const simClock = () =>
+      new Date(startTime.getTime() + (performance.now() - startedMs) * settings.speed);
 
     const backend = new BackendService({
       mqttUrl: broker.url,
       databaseUrl: database.url,
       sql,
-      commandIntervalS: settings.commandIntervalS,
+      // The interval is asked in real seconds; the backend counts it on the simulated clock.
+      commandIntervalS: settings.commandIntervalS * settings.speed,
       log,
       clientId: "kasi-demo-backend",
+      now: simClock,
+      wallClockMs: () => Date.now(),
     });
     await backend.start();
     cleanups.push(() => backend.stop());
@@ -141,21 +168,22 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
         mqttUrl: broker.url,
         log,
         startTime,
+        clock: simClock,
       });
       cleanups.push(() => device.stop());
       say(`  site ${s.siteId}: ${SIM_PRESETS[s.preset].description}`);
     }
 
-    const startedAt = Date.now();
     const interactive = Deno.stdout.isTerminal();
     const render = () => {
       const stats = backend.stats();
-      const simH = (Date.now() - startedAt) / 1000 * settings.speed / 3600;
-      const simClock = new Date(startTime.getTime() + simH * 3600_000).toISOString().slice(11, 16);
+      const sim = simClock();
+      const simH = (sim.getTime() - startTime.getTime()) / 3600_000;
+      const simText = `${sim.toISOString().slice(0, 10)} ${sim.toISOString().slice(11, 16)}`;
       const rows = backend.sites().filter((v) => DEMO_SITES.some((s) => s.siteId === v.siteId))
         .sort((a, b) => a.siteId.localeCompare(b.siteId)).map(demoRow);
       const text = [
-        `Kasi demo · ${settings.speed}× speed · simulated ${simClock} UTC, ` +
+        `Kasi demo · ${settings.speed}× speed · simulated ${simText} UTC, ` +
         `${simH.toFixed(1)} h in · ` +
         `${stats.stored} rows stored, ${stats.rejected} rejected, ${stats.commandsSent} commands sent`,
         "",

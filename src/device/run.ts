@@ -16,6 +16,11 @@ export interface SimAgentOptions {
   log: Logger;
   /** Start of the simulated clock; default now. */
   startTime?: Date;
+  /**
+   * The clock telemetry and command validity use (the agent's wall clock); default real time.
+   * The demo passes its simulated clock, which the backend shares.
+   */
+  clock?: () => Date;
   /** Site-local dispatch settings over the preset's. */
   policyParams?: Partial<PolicyParams>;
 }
@@ -43,6 +48,7 @@ export function createSimAgent(
     // Every line names its site: several agents may share one log (the demo does).
     log: withFields(options.log, { site: options.siteId }),
     startTime,
+    ...(options.clock ? { clock: options.clock } : {}),
     policyParams: { ...preset.dispatch, ...options.policyParams },
   });
   return { agent, driver };
