@@ -12,7 +12,8 @@
  *   validity (`issued_at`/`valid_until` are real wall-clock times set by the backend) and the
  *   telemetry `ts` use it. The simulated clock must not be sent as `ts`: at speed > 1 it runs
  *   ahead of real time and the backend re-stamps anything more than 5 min in the future
- *   (MAX_CLOCK_AHEAD_MS in src/core/telemetry.ts). At speed 1 the two clocks coincide.
+ *   (MAX_CLOCK_AHEAD_MS in src/core/telemetry.ts). At speed 1 the two clocks coincide. The
+ *   demo, whose backend lives on the simulated clock too, passes that clock as `clock`.
  */
 import mqtt, { type MqttClient } from "mqtt";
 import type { StrategicCommand } from "../core/command.ts";
