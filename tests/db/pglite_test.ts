@@ -38,12 +38,17 @@ Deno.test("runMigrations() and the store work on PGlite through pglite-socket", 
     await t.step("migrations apply once, without TimescaleDB", async () => {
       const first = await runMigrations(sql);
       assert.deepEqual(first, {
-        applied: ["1: initial schema", "2: power_events shows first-generation sites"],
-        total: 2,
+        applied: [
+          "1: initial schema",
+          "2: power_events shows first-generation sites",
+          "3: hourly telemetry rollup",
+        ],
+        total: 3,
         timescale: false,
+        rollup: "table",
       });
       const second = await runMigrations(sql);
-      assert.deepEqual(second, { applied: [], total: 2, timescale: false });
+      assert.deepEqual(second, { applied: [], total: 3, timescale: false, rollup: "table" });
     });
 
     await t.step("runMigrations() takes the advisory lock and releases it", async () => {
