@@ -116,8 +116,9 @@ const SERIES_PANELS = [
 
 Deno.test("every panel query, expanded as Grafana does, returns rows from a simulated fleet", async (t) => {
   await withSimulatedFleet(async (fleet) => {
-    // 3 sites × 150 minutes of telemetry at one message a minute, give or take a tick.
-    assert.ok(fleet.stored >= 400, `${fleet.stored} telemetry rows`);
+    // 3 sites × 150 simulated minutes at one message a minute is 450; a loaded machine skips
+    // ticks (the agent does not burst to catch up), so only a floor is asserted.
+    assert.ok(fleet.stored >= 150, `${fleet.stored} telemetry rows`);
     const clinic = fleet.sites.find((s) => s.preset === "medium")!.siteId;
     const all = Object.values(DASHBOARD_FILES).flatMap(queries);
     const short: GrafanaQueryContext = {
@@ -141,14 +142,18 @@ Deno.test("every panel query, expanded as Grafana does, returns rows from a simu
     });
 
     await t.step("over 30 days: the hourly rollup", async () => {
+      const readings = await fleet.sql<{ time: Date }[]>`
+        select time from telemetry where site_id = ${clinic}`;
+      const hours = [...new Set(readings.map((r) => Math.floor(r.time.getTime() / 3_600_000)))]
+        .sort((a, b) => a - b).map((h) => h * 3600);
+      // 2.5 simulated hours from a whole hour: three hours (a fourth if stopping ran late).
+      assert.ok(hours.length >= 3, `${hours.length} hours of data`);
       for (const query of all) {
         const rows = await run(fleet, query, long);
         assert.ok(rows.length > 0, `${query.where}: no rows`);
         if (SERIES_PANELS.some((title) => query.where.includes(`"${title}" A`))) {
-          // From telemetry_hourly: every point on a whole UTC hour, 3 hours at most (2.5 h of
-          // data from a whole hour: buckets 0, 1 and 2).
-          assert.ok(rows.every((r) => epochS(r.time) % 3600 === 0), query.where);
-          assert.ok(rows.length <= 3, `${query.where}: ${rows.length} hours`);
+          // From telemetry_hourly: one point per UTC hour that holds readings, on the hour.
+          assert.deepEqual(rows.map((r) => epochS(r.time)), hours, query.where);
         }
       }
     });
@@ -161,7 +166,7 @@ Deno.test("every panel query, expanded as Grafana does, returns rows from a simu
         select time from telemetry where site_id = ${clinic}`;
       const buckets = new Set(readings.map((r) => Math.floor(r.time.getTime() / 20_000) * 20));
       assert.deepEqual(rows.map((r) => epochS(r.time)), [...buckets].sort((a, b) => a - b));
-      assert.ok(rows.length >= 140, `${rows.length} points over 2.5 h at one a minute`);
+      assert.ok(rows.length >= 50, `${rows.length} points over 2.5 h`);
     });
 
     await t.step("the fleet's panels show the simulated sites", async () => {
