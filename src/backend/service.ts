@@ -20,6 +20,7 @@ import { RateLimitedWarn } from "./log_limiter.ts";
 import { classifyMessage } from "./messages.ts";
 import { connectLink, type ReceivedMessage } from "./mqtt_link.ts";
 import { Planner } from "./planner.ts";
+import { RollupJob } from "./rollup.ts";
 import { SiteStates, type SiteStatesOptions, type SiteView } from "./site_state.ts";
 import {
   type SiteWeatherOptions,
@@ -69,6 +70,8 @@ export interface BackendOptions {
    * between two early commands are counted on it. Default: `now`.
    */
   wallClockMs?: () => number;
+  /** Seconds between recomputes of the hourly rollup on plain PostgreSQL (default 300). */
+  rollupIntervalS?: number;
 }
 
 export interface BackendStats {
@@ -93,6 +96,7 @@ export class BackendService {
   #client: mqtt.MqttClient | undefined;
   #writer: BatchWriter | undefined;
   #planner: Planner | undefined;
+  #rollup: RollupJob | undefined;
   readonly #siteOptions: SiteStatesOptions;
   #sites: SiteStates;
   readonly #rejects: RateLimitedWarn;
@@ -132,6 +136,8 @@ export class BackendService {
         await loadSiteSnapshots(sql, { log }),
         this.#siteOptions,
       );
+      this.#rollup = new RollupJob({ sql, log, intervalS: this.#o.rollupIntervalS });
+      await this.#rollup.start();
       const maxBatch = this.#o.batch?.maxBatch ?? DEFAULT_MAX_BATCH;
       this.#writer = new BatchWriter({
         sql,
@@ -189,6 +195,7 @@ export class BackendService {
       if (this.#planner && !(await withinMs(this.#planner.idle(), timeoutMs))) {
         this.#o.log.warn("stopping while commands are still being sent");
       }
+      await this.#rollup?.stop(timeoutMs);
     } finally {
       await this.#close();
       this.#o.log.info("backend stopped", { ...this.stats() });
@@ -230,6 +237,7 @@ export class BackendService {
     this.#counts.statusUpdates += batch.statuses.length;
     for (const s of batch.statuses) this.#sites.setStatus(s.siteId, s.status);
     for (const p of batch.profiles) this.#sites.setProfile(p);
+    this.#rollup?.touch(batch.records);
     const touched = this.#sites.observe(batch.records, batch.topicSiteIds);
     if (this.#planner) this.#planner.schedule(touched);
     else for (const siteId of touched) this.#unplanned.add(siteId);
@@ -237,6 +245,7 @@ export class BackendService {
 
   async #close() {
     this.#rejects.flush();
+    this.#rollup?.cancel();
     const client = this.#client;
     this.#client = undefined;
     if (client) await client.endAsync().catch(() => client.end(true));

@@ -29,7 +29,10 @@ export function migrateCommand() {
         });
         for (const applied of result.applied) console.log(`Applied migration ${applied}`);
         const timescale = result.timescale
-          ? "TimescaleDB: enabled — telemetry is a hypertable"
+          ? "TimescaleDB: enabled — telemetry is a hypertable" +
+            (result.rollup === "continuous-aggregate"
+              ? ", telemetry_hourly a continuous aggregate"
+              : ", telemetry_hourly a table the backend maintains")
           : "TimescaleDB: not available — plain PostgreSQL";
         console.log(`Database is up to date (${plural(result.total, "migration")}, ${timescale})`);
       } finally {

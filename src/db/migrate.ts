@@ -7,6 +7,8 @@ import type postgres from "postgres";
 import { KasiError } from "../core/errors.ts";
 import type { Logger } from "../core/log.ts";
 import { type Migration, MIGRATIONS } from "./migrations.ts";
+import { type HourlyRollupKind, hourlyRollupKind } from "./telemetry_hourly.ts";
+import { applyTimescaleExtras } from "./timescale.ts";
 
 /**
  * The advisory lock key: the eight ASCII bytes "kasi-mig" read as a big-endian int8
@@ -22,6 +24,11 @@ export interface MigrationResult {
   total: number;
   /** Whether telemetry is a TimescaleDB hypertable. */
   timescale: boolean;
+  /**
+   * What telemetry_hourly is: a table the backend maintains, or (with TimescaleDB) a continuous
+   * aggregate with compression and retention policies on telemetry.
+   */
+  rollup: HourlyRollupKind;
 }
 
 const CREATE_SCHEMA_MIGRATIONS = `
@@ -154,7 +161,10 @@ export async function runMigrations(
         log?.info("applied migration", { version: migration.version, name: migration.name });
       }
       const timescale = await ensureTimescale(conn, log);
-      return { applied, total: done.size, timescale };
+      const rollup = timescale
+        ? await applyTimescaleExtras(conn, log)
+        : await hourlyRollupKind(conn);
+      return { applied, total: done.size, timescale, rollup };
     } finally {
       await conn`select pg_advisory_unlock(${MIGRATION_LOCK_KEY}::bigint)`.catch(() => {});
     }

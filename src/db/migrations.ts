@@ -141,8 +141,54 @@ BEGIN
 END $$;
 `;
 
+/**
+ * Hourly per-site summaries of telemetry, what dashboards read for ranges longer than a few days
+ * (a year of one site is 8,760 rows here against 3.2 million 10-second rows). On plain
+ * PostgreSQL and PGlite this table is kept up to date by the backend (src/backend/rollup.ts);
+ * where TimescaleDB is enabled, `kasi migrate` replaces it with a continuous aggregate of the same
+ * name and columns (src/db/timescale.ts), so one dashboard query serves both. Buckets are UTC
+ * hours: date_bin('1 hour', time, '2000-01-01') here, time_bucket('1 hour', time) there; both
+ * start every bucket on a whole UTC hour. Sample counts let a reader weigh averages and turn a
+ * share of samples into hours (generator running, load shut down).
+ */
+const HOURLY_ROLLUP = `
+CREATE TABLE telemetry_hourly (
+  bucket timestamptz NOT NULL,
+  site_id text NOT NULL,
+  samples bigint NOT NULL,
+  first_time timestamptz,
+  last_time timestamptz,
+  soc_avg_pct double precision,
+  soc_min_pct double precision,
+  soc_max_pct double precision,
+  battery_avg_v double precision,
+  battery_min_v double precision,
+  battery_max_v double precision,
+  battery_temp_max_c double precision,
+  load_avg_w double precision,
+  load_max_w double precision,
+  pv_avg_w double precision,
+  pv_max_w double precision,
+  gen_avg_w double precision,
+  fuel_avg_pct double precision,
+  fuel_min_pct double precision,
+  fuel_max_pct double precision,
+  gen_running_samples bigint,
+  source_battery_samples bigint,
+  source_generator_samples bigint,
+  source_off_samples bigint,
+  shed_samples bigint,
+  PRIMARY KEY (site_id, bucket)
+);
+-- Fleet-wide panels select a time range across every site.
+CREATE INDEX telemetry_hourly_bucket_idx ON telemetry_hourly (bucket);
+-- The fleet's event list selects a time range across every site.
+CREATE INDEX site_events_time_idx ON site_events (time);
+`;
+
 /** Every migration, ascending by version. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: INITIAL_SCHEMA },
   { version: 2, name: "power_events shows first-generation sites", sql: FIRST_GENERATION_VIEW },
+  { version: 3, name: "hourly telemetry rollup", sql: HOURLY_ROLLUP },
 ];

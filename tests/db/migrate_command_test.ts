@@ -22,11 +22,12 @@ Deno.test("kasi migrate prints each applied migration, then that nothing is left
       `Migrating ${url}`,
       "Applied migration 1: initial schema",
       "Applied migration 2: power_events shows first-generation sites",
-      "Database is up to date (2 migrations, TimescaleDB: not available — plain PostgreSQL)",
+      "Applied migration 3: hourly telemetry rollup",
+      "Database is up to date (3 migrations, TimescaleDB: not available — plain PostgreSQL)",
     ]);
     assert.deepEqual(await run(["--database-url", url]), [
       `Migrating ${url}`,
-      "Database is up to date (2 migrations, TimescaleDB: not available — plain PostgreSQL)",
+      "Database is up to date (3 migrations, TimescaleDB: not available — plain PostgreSQL)",
     ]);
   });
 });

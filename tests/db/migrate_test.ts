@@ -29,6 +29,7 @@ Deno.test("runMigrations() creates the schema on an empty database, then has not
     assert.deepEqual(first.applied, [
       "1: initial schema",
       "2: power_events shows first-generation sites",
+      "3: hourly telemetry rollup",
     ]);
     assert.equal(first.total, MIGRATIONS.length);
     // True exactly when the server had TimescaleDB to offer (the test server does not).
@@ -43,7 +44,10 @@ Deno.test("runMigrations() creates the schema on an empty database, then has not
       "site_events",
       "sites",
       "telemetry",
+      "telemetry_hourly",
     ]);
+    // Without TimescaleDB the rollup is a table the backend maintains.
+    assert.equal(first.rollup, first.timescale ? "continuous-aggregate" : "table");
     assert.ok(log.entries.some((e) => e.msg === "applied migration" && e.fields.version === 1));
 
     const second = await runMigrations(sql, { log });
@@ -78,12 +82,13 @@ Deno.test("runMigrations() on two clients at once waits for the lock and applies
       assert.deepEqual([...ra.applied, ...rb.applied], [
         "1: initial schema",
         "2: power_events shows first-generation sites",
+        "3: hourly telemetry rollup",
       ]);
-      assert.equal(ra.total, 2);
-      assert.equal(rb.total, 2);
+      assert.equal(ra.total, 3);
+      assert.equal(rb.total, 3);
       const rows =
         await a`select version, count(*)::int as n from schema_migrations group by 1 order by 1`;
-      assert.deepEqual(rows.map((r) => [r.version, r.n]), [[1, 1], [2, 1]]);
+      assert.deepEqual(rows.map((r) => [r.version, r.n]), [[1, 1], [2, 1], [3, 1]]);
       assert.equal(await advisoryLocks(a), 0, "the lock is released after both runs");
     } finally {
       await holder.end({ timeout: 5 });
@@ -97,17 +102,17 @@ Deno.test("runMigrations() rolls a failing migration back and throws MIGRATION_F
   await withTempDatabase(async (_url, sql) => {
     const broken = [
       ...MIGRATIONS,
-      { version: 3, name: "broken", sql: "create table half_done (x int); select 1/0;" },
+      { version: 4, name: "broken", sql: "create table half_done (x int); select 1/0;" },
     ];
     await assert.rejects(runMigrations(sql, { migrations: broken }), (error: unknown) => {
       assert.ok(error instanceof KasiError);
       assert.equal(error.code, "MIGRATION_FAILED");
-      assert.equal(error.message, "Migration 3 (broken) failed: division by zero");
+      assert.equal(error.message, "Migration 4 (broken) failed: division by zero");
       return true;
     });
-    // Migrations 1 and 2 committed in their own transactions; migration 3 left nothing behind.
+    // Migrations 1 to 3 committed in their own transactions; migration 4 left nothing behind.
     const rows = await sql`select version from schema_migrations order by version`;
-    assert.deepEqual(rows.map((r) => r.version), [1, 2]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3]);
     assert.ok(!(await tableNames(sql)).includes("half_done"));
     assert.equal(await advisoryLocks(sql), 0, "the lock is released after a failure");
   });

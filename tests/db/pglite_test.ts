@@ -16,6 +16,7 @@ import {
   recentTelemetry,
   upsertSites,
 } from "../../src/db/store.ts";
+import { catchUpHours, recomputeHours } from "../../src/db/telemetry_hourly.ts";
 import { telemetryRecord } from "./fixtures.ts";
 
 Deno.test("runMigrations() and the store work on PGlite through pglite-socket", async (t) => {
@@ -38,12 +39,17 @@ Deno.test("runMigrations() and the store work on PGlite through pglite-socket", 
     await t.step("migrations apply once, without TimescaleDB", async () => {
       const first = await runMigrations(sql);
       assert.deepEqual(first, {
-        applied: ["1: initial schema", "2: power_events shows first-generation sites"],
-        total: 2,
+        applied: [
+          "1: initial schema",
+          "2: power_events shows first-generation sites",
+          "3: hourly telemetry rollup",
+        ],
+        total: 3,
         timescale: false,
+        rollup: "table",
       });
       const second = await runMigrations(sql);
-      assert.deepEqual(second, { applied: [], total: 2, timescale: false });
+      assert.deepEqual(second, { applied: [], total: 3, timescale: false, rollup: "table" });
     });
 
     await t.step("runMigrations() takes the advisory lock and releases it", async () => {
@@ -73,6 +79,20 @@ Deno.test("runMigrations() and the store work on PGlite through pglite-socket", 
       const [snapshot] = await loadSiteSnapshots(sql);
       assert.deepEqual(snapshot!.latest, b);
     });
+
+    await t.step(
+      "the backend's hourly rollup runs on PGlite (date_bin, jsonb_to_recordset)",
+      async () => {
+        // The two rows above, 12:00:00 and 12:01:00, with loads of 1234.5 W each: one hour.
+        const bucket = new Date("2025-03-01T12:00:00Z");
+        const siteId = telemetryRecord().siteId;
+        assert.equal(await recomputeHours(sql, [{ siteId, bucket }]), 1);
+        const [row] = await sql`
+        select samples::int, load_avg_w from telemetry_hourly where site_id = ${siteId}`;
+        assert.deepEqual({ ...row }, { samples: 2, load_avg_w: 1234.5 });
+        assert.equal(await catchUpHours(sql), 1, "the newest hour again");
+      },
+    );
   } finally {
     await sql.end({ timeout: 5 });
     await server.stop();
