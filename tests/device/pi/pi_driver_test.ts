@@ -6,6 +6,7 @@ import { PiDriver } from "../../../src/device/pi/pi_driver.ts";
 import { Sysfs } from "../../../src/device/pi/sysfs.ts";
 import { switchOutputs } from "../../../src/device/switch_outputs.ts";
 import type { FakeSysfs } from "./fake_sysfs.ts";
+import { fakeGpioTools } from "./fake_gpio_tools.ts";
 import { RecordingGpio } from "./recording_gpio.ts";
 import { BASE, followFeedback, GPIO, siteConfig, siteTree } from "./site_fixture.ts";
 
@@ -247,4 +248,53 @@ Deno.test("PiDriver sheds with the relays it has and gives its configured safe s
       await driver.close();
     }
   });
+});
+
+Deno.test("PiDriver drives the site through libgpiod v2 where the kernel has no sysfs GPIO", async () => {
+  const fake = await siteTree();
+  await fake.remove("/sys/class/gpio");
+  const tools = await fakeGpioTools(2);
+  // The auxiliary contacts follow their coils, in the fake tools' line state.
+  let running = true;
+  const follow = (async () => {
+    while (running) {
+      for (
+        const [coil, fb] of [[GPIO.battery, GPIO.batteryFeedback], [
+          GPIO.generator,
+          GPIO.generatorFeedback,
+        ]]
+      ) {
+        const level = await tools.level(coil!);
+        if (level === "0" || level === "1") await tools.setLevel(fb!, level === "1" ? 1 : 0);
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
+  const config = parsePiConfig(JSON.stringify(siteConfig("tower-017")), "site.json");
+  const driver = await PiDriver.open({
+    config,
+    root: fake.root,
+    deadTimeMs: DEAD_TIME_MS,
+    gpioEnv: tools.env,
+  });
+  try {
+    assert.equal(driver.gpio.kind, "libgpiod-v2");
+    await driver.setOutputs({ source: "battery", genRun: false, shedTier: 0 });
+    assert.deepEqual(await driver.readOutputs(), {
+      source: "battery",
+      genRun: false,
+      shedTier: 0,
+      fault: null,
+    });
+    assert.equal((await driver.readSensors()).genRunning, false);
+    const calls = await tools.calls();
+    assert.ok(calls.includes(`gpioset --banner -c gpiochip0 ${GPIO.battery}=1`), calls.join("\n"));
+    assert.ok(calls.includes(`gpioget -c gpiochip0 ${GPIO.genRunning}`), calls.join("\n"));
+  } finally {
+    await driver.close();
+    running = false;
+    await follow;
+    await tools.dispose();
+    await fake.dispose();
+  }
 });
