@@ -101,8 +101,8 @@ Deno.test("parsePiConfig() refuses one GPIO line used twice, naming both uses", 
     /outputs\.generator_contactor\.line: GPIO 17 is already used by sensors\.gen_running\.line/,
   );
   fails(
-    patched((c) => (((outputs(c).shed as Json[])[0] as Json).line = 5)),
-    /outputs\.shed\.0\.line: GPIO 5 is already used by outputs\.battery_contactor\.feedback\.line/,
+    patched((c) => (((outputs(c).shed as Json[])[0] as Json).line = 16)),
+    /outputs\.shed\.0\.line: GPIO 16 is already used by outputs\.battery_contactor\.feedback\.line/,
   );
 });
 

@@ -168,7 +168,7 @@ Deno.test("PiDriver never closes the generator while the battery contactor reads
       assert.equal(back.source, "battery");
       assert.match(
         back.fault!,
-        /outputs\.battery_contactor: feedback GPIO 5 reads closed \d+ ms after it was driven open/,
+        /outputs\.battery_contactor: feedback GPIO 16 reads closed \d+ ms after it was driven open/,
       );
       assert.match(
         back.fault!,
@@ -190,7 +190,7 @@ Deno.test("PiDriver reports a contactor that does not close and a pin that reads
       assert.equal(back.source, "off");
       assert.match(
         back.fault!,
-        /outputs\.generator_contactor: feedback GPIO 6 reads open \d+ ms after it was driven closed/,
+        /outputs\.generator_contactor: feedback GPIO 26 reads open \d+ ms after it was driven closed/,
       );
       // The run relay's pin pulled low by a short: the read-back of GPIO24 (536) says so.
       await fake.setGpio(BASE + GPIO.genRun, 0);

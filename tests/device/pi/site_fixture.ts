@@ -5,8 +5,8 @@
  * 0.125 mV/code), AIN1 the fuel sender 0.5–4.5 V (PGA ±6.144 V, 0.1875 mV/code). INA226 at 0x40
  * on the battery's shunt (current, bus voltage) and at 0x41 on the load (power). DS18B20 on the
  * battery. GPIO (header numbers, chip base 512 as on Raspberry Pi OS kernels ≥ 6.6): 17 generator
- * running, 27 door (active low), 22/23 battery and generator contactors with feedback on 5/6,
- * 24 generator remote start (hold), 25 shed tier 1.
+ * running, 27 door (active low), 22/23 battery and generator contactors with their auxiliary
+ * contacts on 16/26, 24 generator remote start (hold), 25 shed tier 1.
  */
 import { FakeSysfs } from "./fake_sysfs.ts";
 
@@ -15,9 +15,9 @@ export const GPIO = {
   genRunning: 17,
   door: 27,
   battery: 22,
-  batteryFeedback: 5,
+  batteryFeedback: 16,
   generator: 23,
-  generatorFeedback: 6,
+  generatorFeedback: 26,
   genRun: 24,
   shed1: 25,
 } as const;
