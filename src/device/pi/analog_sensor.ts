@@ -152,13 +152,18 @@ export class AnalogSensorReader {
   }
 
   /** The class device of a name (and address); re-found when the one held disappears. */
-  async #device(dir: string, pattern: RegExp, c: IioSensor | HwmonSensor): Promise<
+  async #device(dir: string, c: IioSensor | HwmonSensor): Promise<
     { ok: true; path: string } | { ok: false; reason: string }
   > {
     if (this.#devicePath && await this.#sysfs.exists(this.#devicePath)) {
       return { ok: true, path: this.#devicePath };
     }
-    const found = await this.#sysfs.findByName(dir, pattern, c.device, c.address);
+    const entries = c.kind === "iio" ? /^iio:device\d+$/ : /^hwmon\d+$/;
+    const found = await this.#sysfs.findByName(dir, {
+      entries,
+      name: c.device,
+      address: c.address,
+    });
     const at = c.address ? ` at ${c.address}` : "";
     if (found.length === 0) {
       this.#devicePath = null;
@@ -180,7 +185,7 @@ export class AnalogSensorReader {
   }
 
   async #readIio(c: IioSensor): Promise<Raw> {
-    const dev = await this.#device("/sys/bus/iio/devices", /^iio:device\d+$/, c);
+    const dev = await this.#device("/sys/bus/iio/devices", c);
     if (!dev.ok) return dev;
     const base = `${dev.path}/in_${c.channel}`;
     const raw = await this.#sysfs.readInt(`${base}_raw`);
@@ -210,7 +215,7 @@ export class AnalogSensorReader {
   }
 
   async #readHwmon(c: HwmonSensor): Promise<Raw> {
-    const dev = await this.#device("/sys/class/hwmon", /^hwmon\d+$/, c);
+    const dev = await this.#device("/sys/class/hwmon", c);
     if (!dev.ok) return dev;
     const source = `${dev.path}/${c.input}_input`;
     const raw = await this.#sysfs.readInt(source);

@@ -38,7 +38,11 @@ export function parseGpiodetect(text: string): GpioChipInfo[] {
 }
 
 /** `gpioget`'s values, in the order asked: v1 "1 0"; v2 `"17"=active`, `17=active` or "1 0". */
-export function parseGpioget(text: string, version: LibgpiodVersion, count: number): boolean[] {
+export function parseGpioget(
+  text: string,
+  options: { version: LibgpiodVersion; count: number },
+): boolean[] {
+  const { version, count } = options;
   const tokens = text.trim().split(/\s+/).filter((t) => t !== "");
   const values = tokens.map((t) => {
     if (t === "0" || t === "1") return t === "1";
@@ -56,18 +60,20 @@ export function parseGpioget(text: string, version: LibgpiodVersion, count: numb
   return values;
 }
 
-export function gpiogetArgs(version: LibgpiodVersion, chip: string, lines: number[]): string[] {
-  const offsets = lines.map(String);
-  return version === 1 ? [chip, ...offsets] : ["-c", chip, ...offsets];
+export function gpiogetArgs(
+  version: LibgpiodVersion,
+  options: { chip: string; lines: number[] },
+): string[] {
+  const offsets = options.lines.map(String);
+  return version === 1 ? [options.chip, ...offsets] : ["-c", options.chip, ...offsets];
 }
 
 export function gpiosetArgs(
   version: LibgpiodVersion,
-  chip: string,
-  line: number,
-  level: boolean,
+  options: { chip: string; line: number; level: boolean },
 ): string[] {
-  const value = `${line}=${level ? 1 : 0}`;
+  const { chip } = options;
+  const value = `${options.line}=${options.level ? 1 : 0}`;
   return version === 1 ? ["--mode=signal", chip, value] : ["--banner", "-c", chip, value];
 }
 
@@ -104,8 +110,8 @@ export class LibgpiodGpio implements GpioBackend {
   static async open(
     options: { label?: string; env?: Record<string, string> },
   ): Promise<LibgpiodGpio> {
-    const version = parseLibgpiodVersion(await run("gpioget", ["--version"], options.env));
-    const chip = pickChip(parseGpiodetect(await run("gpiodetect", [], options.env)), options.label);
+    const version = parseLibgpiodVersion(await run("gpioget", ["--version"], options));
+    const chip = pickChip(parseGpiodetect(await run("gpiodetect", [], options)), options.label);
     return new LibgpiodGpio(version, chip as GpioChipInfo & { name: string }, options.env);
   }
 
@@ -119,14 +125,14 @@ export class LibgpiodGpio implements GpioBackend {
     let level = initial;
     // v2 can read an output's level without turning it into an input (v1's gpioget would).
     if (this.version === 2) {
-      const info = await run("gpioinfo", ["-c", this.chip.name, String(line)], this.#env);
+      const info = await run("gpioinfo", ["-c", this.chip.name, String(line)], { env: this.#env });
       if (/\boutput\b/.test(info)) {
         const text = await run(
           "gpioget",
-          ["--as-is", ...gpiogetArgs(2, this.chip.name, [line])],
-          this.#env,
+          ["--as-is", ...gpiogetArgs(2, { chip: this.chip.name, lines: [line] })],
+          { env: this.#env },
         );
-        level = parseGpioget(text, 2, 1)[0]!;
+        level = parseGpioget(text, { version: 2, count: 1 })[0]!;
       }
     }
     await this.#hold(line, level);
@@ -146,8 +152,9 @@ export class LibgpiodGpio implements GpioBackend {
       }
       return holder.level;
     }
-    const text = await run("gpioget", gpiogetArgs(this.version, this.chip.name, [line]), this.#env);
-    return parseGpioget(text, this.version, 1)[0]!;
+    const args = gpiogetArgs(this.version, { chip: this.chip.name, lines: [line] });
+    const text = await run("gpioget", args, { env: this.#env });
+    return parseGpioget(text, { version: this.version, count: 1 })[0]!;
   }
 
   async write(line: number, level: boolean): Promise<void> {
@@ -189,8 +196,8 @@ export class LibgpiodGpio implements GpioBackend {
 
   async #hold(line: number, level: boolean): Promise<void> {
     await this.#release(line);
-    const args = gpiosetArgs(this.version, this.chip.name, line, level);
-    const child = spawn("gpioset", args, this.#env);
+    const args = gpiosetArgs(this.version, { chip: this.chip.name, line, level });
+    const child = spawn("gpioset", args, { env: this.#env });
     const holder: Holder = { level, child, status: null, stderr: "", done: Promise.resolve() };
     let stdout = "";
     let sawBanner: () => void = () => {};
@@ -229,8 +236,13 @@ export class LibgpiodGpio implements GpioBackend {
   }
 }
 
-function spawn(cmd: string, args: string[], env?: Record<string, string>): Deno.ChildProcess {
+function spawn(
+  cmd: string,
+  args: string[],
+  options: { env?: Record<string, string> },
+): Deno.ChildProcess {
   try {
+    const { env } = options;
     return new Deno.Command(cmd, { args, env, stdin: "null", stdout: "piped", stderr: "piped" })
       .spawn();
   } catch (error) {
@@ -245,10 +257,14 @@ function spawn(cmd: string, args: string[], env?: Record<string, string>): Deno.
 }
 
 /** Runs a tool to completion; its stdout, or an error with its stderr. */
-async function run(cmd: string, args: string[], env?: Record<string, string>): Promise<string> {
+async function run(
+  cmd: string,
+  args: string[],
+  options: { env?: Record<string, string> },
+): Promise<string> {
   let out: Deno.CommandOutput;
   try {
-    out = await new Deno.Command(cmd, { args, env, stdin: "null" }).output();
+    out = await new Deno.Command(cmd, { args, env: options.env, stdin: "null" }).output();
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) {
       throw new KasiError(

@@ -124,13 +124,12 @@ export class Sysfs {
    */
   async findByName(
     dir: string,
-    entryPattern: RegExp,
-    name: string,
-    address?: string,
+    options: { entries: RegExp; name: string; address?: string },
   ): Promise<{ path: string; address: string | null }[]> {
+    const { name, address } = options;
     const found: { path: string; address: string | null }[] = [];
     for (const entry of await this.list(dir)) {
-      if (!entryPattern.test(entry)) continue;
+      if (!options.entries.test(entry)) continue;
       const path = `${dir}/${entry}`;
       const r = await this.read(`${path}/name`);
       if (!r.ok || r.text.trim() !== name) continue;

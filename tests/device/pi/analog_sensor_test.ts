@@ -28,9 +28,13 @@ function reader(
  * 100 kΩ / 10 kΩ divider, ratio 110/10 = 11. AIN1 at ±6.144 V: 0.1875 mV per code.
  */
 async function adsTree(fake: FakeSysfs, raw0: number, raw1 = 8000) {
-  await fake.iio(0, "ads1115", "1-0048", {
-    voltage0: { raw: raw0, scale: "0.125000000" },
-    voltage1: { raw: raw1, scale: "0.187500000" },
+  await fake.iio(0, {
+    name: "ads1115",
+    address: "1-0048",
+    channels: {
+      voltage0: { raw: raw0, scale: "0.125000000" },
+      voltage1: { raw: raw1, scale: "0.187500000" },
+    },
   });
 }
 
@@ -107,11 +111,15 @@ Deno.test("AnalogSensorReader reads an INA226 through hwmon, found by name not b
   const fake = await FakeSysfs.create();
   try {
     // hwmon units: in1 mV, curr1 mA, power1 µW (Documentation/hwmon/sysfs-interface.rst).
-    await fake.hwmon(0, "cpu_thermal", "1-0000", { temp1_input: 48000 });
-    await fake.hwmon(3, "ina226", "1-0040", {
-      in1_input: 26400,
-      curr1_input: -12500,
-      power1_input: 330_000_000,
+    await fake.hwmon(0, { name: "cpu_thermal", address: "1-0000", files: { temp1_input: 48000 } });
+    await fake.hwmon(3, {
+      name: "ina226",
+      address: "1-0040",
+      files: {
+        in1_input: 26400,
+        curr1_input: -12500,
+        power1_input: 330_000_000,
+      },
     });
     const bus = await reader(fake, "battery_v", { kind: "hwmon", device: "ina226", input: "in1" })
       .read();
@@ -136,8 +144,16 @@ Deno.test("AnalogSensorReader reads an INA226 through hwmon, found by name not b
 Deno.test("AnalogSensorReader tells two INA226 apart by I2C address, and asks for one", async () => {
   const fake = await FakeSysfs.create();
   try {
-    await fake.hwmon(1, "ina226", "1-0040", { power1_input: 330_000_000 });
-    await fake.hwmon(2, "ina226", "1-0041", { power1_input: 120_500_000 });
+    await fake.hwmon(1, {
+      name: "ina226",
+      address: "1-0040",
+      files: { power1_input: 330_000_000 },
+    });
+    await fake.hwmon(2, {
+      name: "ina226",
+      address: "1-0041",
+      files: { power1_input: 120_500_000 },
+    });
     const pv = await reader(fake, "pv_w", {
       kind: "hwmon",
       device: "ina226",
@@ -239,7 +255,7 @@ Deno.test("AnalogSensorReader reports unplugged sensors as invalid, never as 0",
 Deno.test("AnalogSensorReader reports an EIO from the kernel with the file that gave it", async () => {
   const fake = await FakeSysfs.create();
   try {
-    await fake.hwmon(0, "ina226", "1-0040", { in1_input: 26400 });
+    await fake.hwmon(0, { name: "ina226", address: "1-0040", files: { in1_input: 26400 } });
     // An I2C board unplugged while its driver stays bound: every transfer behind an attribute
     // fails and the read returns EIO (os error 5).
     await fake.eio("/sys/devices/platform/soc/fe804000.i2c/i2c-1/1-0040/hwmon/hwmon0/in1_input");
@@ -256,7 +272,7 @@ Deno.test("AnalogSensorReader gives up on a read that hangs, after the timeout",
   const fake = await FakeSysfs.create();
   const real = "/sys/devices/platform/soc/fe804000.i2c/i2c-1/1-0040/hwmon/hwmon0";
   try {
-    await fake.hwmon(0, "ina226", "1-0040", {});
+    await fake.hwmon(0, { name: "ina226", address: "1-0040", files: {} });
     // A FIFO with no writer blocks its reader, as a hung bus transfer does.
     const fifo = fake.path(`${real}/in1_input`);
     const mk = await new Deno.Command("mkfifo", { args: [fifo] }).output();

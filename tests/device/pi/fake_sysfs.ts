@@ -49,7 +49,8 @@ export class FakeSysfs {
   }
 
   /** A GPIO chip as sysfs lists it, and the export files. */
-  async gpioChip(base: number, label: string, ngpio: number): Promise<void> {
+  async gpioChip(base: number, options: { label: string; ngpio: number }): Promise<void> {
+    const { label, ngpio } = options;
     const dir = `/sys/class/gpio/gpiochip${base}`;
     await this.file(`${dir}/base`, base);
     await this.file(`${dir}/label`, label);
@@ -81,10 +82,13 @@ export class FakeSysfs {
   /** An IIO device at an I2C address, with channels { voltage0: { raw, scale } }. */
   async iio(
     n: number,
-    name: string,
-    address: string,
-    channels: Record<string, { raw: number; scale: string }>,
+    options: {
+      name: string;
+      address: string;
+      channels: Record<string, { raw: number; scale: string }>;
+    },
   ): Promise<void> {
+    const { name, address, channels } = options;
     const real = `/sys/devices/platform/soc/fe804000.i2c/i2c-1/${address}/iio:device${n}`;
     await this.file(`${real}/name`, name);
     for (const [channel, c] of Object.entries(channels)) {
@@ -97,10 +101,9 @@ export class FakeSysfs {
   /** A hwmon device at an I2C address, with attribute files { in1_input: 26400 }. */
   async hwmon(
     n: number,
-    name: string,
-    address: string,
-    files: Record<string, number>,
+    options: { name: string; address: string; files: Record<string, number> },
   ): Promise<void> {
+    const { name, address, files } = options;
     const real = `/sys/devices/platform/soc/fe804000.i2c/i2c-1/${address}/hwmon/hwmon${n}`;
     await this.file(`${real}/name`, name);
     for (const [file, value] of Object.entries(files)) await this.file(`${real}/${file}`, value);

@@ -17,8 +17,8 @@ Deno.test("SysfsGpio numbers header lines from the chip's base: GPIO17 is 529 fr
   const fake = await FakeSysfs.create();
   try {
     // Raspberry Pi OS, kernel 6.6, Pi 4: the SoC's chip at 512, the firmware expander above it.
-    await fake.gpioChip(512, "pinctrl-bcm2711", 58);
-    await fake.gpioChip(570, "raspberrypi-exp-gpio", 8);
+    await fake.gpioChip(512, { label: "pinctrl-bcm2711", ngpio: 58 });
+    await fake.gpioChip(570, { label: "raspberrypi-exp-gpio", ngpio: 8 });
     fake.startKernel();
     const gpio = await openGpio({ sysfs: new Sysfs(fake.root), backend: "auto" });
     assert.equal(gpio.kind, "sysfs");
@@ -38,8 +38,8 @@ Deno.test("SysfsGpio numbers header lines from the chip's base: GPIO17 is 529 fr
 Deno.test("SysfsGpio finds the Pi 5's RP1 chip (base 571) and keeps an output's level", async () => {
   const fake = await FakeSysfs.create();
   try {
-    await fake.gpioChip(512, "gpio-brcmstb@107d508500", 32);
-    await fake.gpioChip(571, "pinctrl-rp1", 54);
+    await fake.gpioChip(512, { label: "gpio-brcmstb@107d508500", ngpio: 32 });
+    await fake.gpioChip(571, { label: "pinctrl-rp1", ngpio: 54 });
     // GPIO22 = 571 + 22 = 593, already an output driven high by the previous run.
     await fake.gpioLine(593, { direction: "out", value: "1" });
     const gpio = await SysfsGpio.open(new Sysfs(fake.root), {});
@@ -59,7 +59,7 @@ Deno.test("SysfsGpio finds the Pi 5's RP1 chip (base 571) and keeps an output's 
 Deno.test("SysfsGpio names a missing chip label and a line beyond the chip", async () => {
   const fake = await FakeSysfs.create();
   try {
-    await fake.gpioChip(512, "pinctrl-bcm2711", 58);
+    await fake.gpioChip(512, { label: "pinctrl-bcm2711", ngpio: 58 });
     await assert.rejects(
       SysfsGpio.open(new Sysfs(fake.root), { label: "pinctrl-rp1" }),
       (e) =>
@@ -89,12 +89,18 @@ Deno.test("parseLibgpiodVersion() tells v1 from v2 by the tools' --version line"
 
 Deno.test("parseGpioget() reads v1's digits and v2's quoted, unquoted and numeric forms", () => {
   // v2 formats as pinned by libgpiod's tools/gpio-tools-test.bash.
-  assert.deepEqual(parseGpioget("1 0\n", 1, 2), [true, false]);
-  assert.deepEqual(parseGpioget('"17"=active "27"=inactive\n', 2, 2), [true, false]);
-  assert.deepEqual(parseGpioget("17=inactive\n", 2, 1), [false]);
-  assert.deepEqual(parseGpioget("0 1\n", 2, 2), [false, true]);
-  assert.throws(() => parseGpioget('"17"=active', 1, 1), /cannot read "\\"17\\"=active"/);
-  assert.throws(() => parseGpioget("1", 1, 2), /expected 2 values, got "1"/);
+  assert.deepEqual(parseGpioget("1 0\n", { version: 1, count: 2 }), [true, false]);
+  assert.deepEqual(parseGpioget('"17"=active "27"=inactive\n', { version: 2, count: 2 }), [
+    true,
+    false,
+  ]);
+  assert.deepEqual(parseGpioget("17=inactive\n", { version: 2, count: 1 }), [false]);
+  assert.deepEqual(parseGpioget("0 1\n", { version: 2, count: 2 }), [false, true]);
+  assert.throws(
+    () => parseGpioget('"17"=active', { version: 1, count: 1 }),
+    /cannot read "\\"17\\"=active"/,
+  );
+  assert.throws(() => parseGpioget("1", { version: 1, count: 2 }), /expected 2 values, got "1"/);
 });
 
 Deno.test("parseGpiodetect() lists chips with their labels and line counts", () => {

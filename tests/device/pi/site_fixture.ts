@@ -69,14 +69,22 @@ export function siteConfig(siteId: string): Record<string, unknown> {
  */
 export async function siteTree(): Promise<FakeSysfs> {
   const fake = await FakeSysfs.create();
-  await fake.gpioChip(BASE, "pinctrl-bcm2711", 58);
-  await fake.gpioChip(570, "raspberrypi-exp-gpio", 8);
-  await fake.iio(0, "ads1115", "1-0048", {
-    voltage0: { raw: 19200, scale: "0.125000000" },
-    voltage1: { raw: 8000, scale: "0.187500000" },
+  await fake.gpioChip(BASE, { label: "pinctrl-bcm2711", ngpio: 58 });
+  await fake.gpioChip(570, { label: "raspberrypi-exp-gpio", ngpio: 8 });
+  await fake.iio(0, {
+    name: "ads1115",
+    address: "1-0048",
+    channels: {
+      voltage0: { raw: 19200, scale: "0.125000000" },
+      voltage1: { raw: 8000, scale: "0.187500000" },
+    },
   });
-  await fake.hwmon(2, "ina226", "1-0040", { in1_input: 26400, curr1_input: -12500 });
-  await fake.hwmon(3, "ina226", "1-0041", { power1_input: 330_000_000 });
+  await fake.hwmon(2, {
+    name: "ina226",
+    address: "1-0040",
+    files: { in1_input: 26400, curr1_input: -12500 },
+  });
+  await fake.hwmon(3, { name: "ina226", address: "1-0041", files: { power1_input: 330_000_000 } });
   await fake.w1("28-0316a2795aff", 23125);
   await fake.gpioLine(BASE + GPIO.genRunning, { direction: "in", value: "0" });
   await fake.gpioLine(BASE + GPIO.door, { direction: "in", value: "1" });
