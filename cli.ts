@@ -15,6 +15,8 @@ export function buildProgram(): Command {
     .description("Monitor and control hybrid energy sites: battery, diesel generator and solar.")
     .version("0.1.0")
     .showHelpAfterError()
+    // Options after a subcommand's name belong to it (`kasi device probe --hw=pi`).
+    .enablePositionalOptions()
     .addCommand(migrateCommand())
     .addCommand(backendCommand())
     .addCommand(deviceCommand())

@@ -1,4 +1,7 @@
-/** `kasi device`: the site agent, over simulated hardware for now (`--hw sim`). */
+/**
+ * `kasi device`: the site agent, over simulated hardware (`--hw sim`) or a Raspberry Pi's
+ * (`--hw pi`, src/cli/device_pi.ts, with the `probe` and `safe-state` subcommands).
+ */
 import { Command } from "@commander-js/extra-typings";
 import { STRATEGIES } from "../core/command.ts";
 import { KasiError } from "../core/errors.ts";
@@ -8,22 +11,51 @@ import { SITE_ID_PATTERN } from "../core/topics.ts";
 import { checkMqttUrl } from "./mqtt_url.ts";
 import { stopSignal } from "./signals.ts";
 import { SIM_PRESET_NAMES, SIM_PRESETS, type SimPresetName } from "../device/sim_presets.ts";
+import { probeCommand, runPiDevice, safeStateCommand } from "./device_pi.ts";
 
 const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
-export interface DeviceSettings {
+interface CommonSettings {
+  intervalS: number;
+  mqttUrl: string;
+  logLevel: typeof LOG_LEVELS[number];
+  /** Site-local dispatch settings given as flags (over the preset's or the config's). */
+  dispatch: Partial<PolicyParams>;
+}
+
+export interface SimDeviceSettings extends CommonSettings {
   hw: "sim";
   siteId: string;
   seed: number;
   speed: number;
-  intervalS: number;
-  mqttUrl: string;
   preset: SimPresetName;
-  logLevel: typeof LOG_LEVELS[number];
-  /** Site-local dispatch settings given as flags (over the preset's). */
-  dispatch: Partial<PolicyParams>;
 }
+
+export interface PiDeviceSettings extends CommonSettings {
+  hw: "pi";
+  /** --site, checked against the config's site_id once it is read; null: the config's. */
+  siteId: string | null;
+  configPath: string;
+  /** The directory standing for "/" (tests: a fake sysfs tree). */
+  sysfsRoot: string;
+}
+
+export type DeviceSettings = SimDeviceSettings | PiDeviceSettings;
+
+/** The raw flags of `kasi device`, as commander hands them over. */
+export type DeviceFlags = {
+  hw: string;
+  site?: string;
+  seed?: string;
+  speed?: string;
+  interval: string;
+  mqttUrl?: string;
+  profile?: string;
+  logLevel: string;
+  config?: string;
+  sysfsRoot?: string;
+} & DispatchFlags;
 
 /** The dispatch flags, as commander hands them over (all optional). */
 export interface DispatchFlags {
@@ -104,97 +136,107 @@ export function resolveDispatchFlags(flags: DispatchFlags): Partial<PolicyParams
 
 /** Checks the raw flags (and KASI_MQTT_URL) once; bad input gets an error naming the value. */
 export function resolveDeviceSettings(
-  flags: {
-    hw: string;
-    site: string;
-    seed: string;
-    speed: string;
-    interval: string;
-    mqttUrl?: string;
-    profile: string;
-    logLevel: string;
-  } & DispatchFlags,
+  flags: DeviceFlags,
   env: Record<string, string | undefined>,
 ): DeviceSettings {
-  if (flags.hw === "pi") {
-    throw new KasiError(
-      "INPUT_INVALID",
-      "--hw pi: this version has no Raspberry Pi driver yet; use --hw sim",
-    );
+  if (flags.hw !== "sim" && flags.hw !== "pi") {
+    throw invalid(`--hw "${flags.hw}" is not one of: sim, pi`);
   }
-  if (flags.hw !== "sim") {
-    throw new KasiError("INPUT_INVALID", `--hw "${flags.hw}" is not one of: sim, pi`);
-  }
-  if (!SITE_ID_PATTERN.test(flags.site)) {
-    throw new KasiError(
-      "INPUT_INVALID",
-      `--site "${flags.site}" is not a valid site id: use 1-64 letters, digits, '.', '_' or '-', ` +
+  const site = flags.site;
+  if (site !== undefined && !SITE_ID_PATTERN.test(site)) {
+    throw invalid(
+      `--site "${site}" is not a valid site id: use 1-64 letters, digits, '.', '_' or '-', ` +
         "starting with a letter or digit",
     );
-  }
-  const seed = Number(flags.seed);
-  if (!Number.isSafeInteger(seed)) {
-    throw new KasiError("INPUT_INVALID", `--seed "${flags.seed}" is not an integer`);
   }
   const positive = (name: string, text: string) => {
     const value = Number(text);
     if (!(Number.isFinite(value) && value > 0)) {
-      throw new KasiError("INPUT_INVALID", `${name} "${text}" must be a number > 0`);
+      throw invalid(`${name} "${text}" must be a number > 0`);
     }
     return value;
   };
-  const speed = positive("--speed", flags.speed);
   const intervalS = positive("--interval", flags.interval);
-  const preset = SIM_PRESET_NAMES.find((name) => name === flags.profile);
-  if (preset === undefined) {
-    throw new KasiError(
-      "INPUT_INVALID",
-      `--profile "${flags.profile}" is not one of: ${SIM_PRESET_NAMES.join(", ")}`,
-    );
-  }
   const logLevel = LOG_LEVELS.find((level) => level === flags.logLevel);
   if (logLevel === undefined) {
-    throw new KasiError(
-      "INPUT_INVALID",
-      `--log-level "${flags.logLevel}" is not one of: ${LOG_LEVELS.join(", ")}`,
-    );
+    throw invalid(`--log-level "${flags.logLevel}" is not one of: ${LOG_LEVELS.join(", ")}`);
   }
   const mqttUrl = checkMqttUrl(
     flags.mqttUrl ?? env.KASI_MQTT_URL ?? DEFAULT_MQTT_URL,
     flags.mqttUrl !== undefined ? "--mqtt-url" : env.KASI_MQTT_URL ? "KASI_MQTT_URL" : "default",
   );
   const dispatch = resolveDispatchFlags(flags);
+  const common = { intervalS, mqttUrl, logLevel, dispatch };
+  if (flags.hw === "pi") {
+    for (const [flag, value] of [["--profile", flags.profile], ["--seed", flags.seed]] as const) {
+      if (value !== undefined) {
+        throw invalid(`${flag} is for --hw=sim: a Pi reads its equipment from its config's "site"`);
+      }
+    }
+    if (flags.speed !== undefined && Number(flags.speed) !== 1) {
+      throw invalid(
+        `--speed "${flags.speed}": real hardware runs in real time (--speed is for --hw=sim)`,
+      );
+    }
+    if (flags.config === undefined) {
+      throw invalid(
+        "--hw=pi needs --config FILE, the site hardware config (README: Install on a Raspberry Pi)",
+      );
+    }
+    try {
+      resolvePolicyParams(dispatch);
+    } catch (error) {
+      throw invalid((error as Error).message);
+    }
+    return {
+      hw: "pi",
+      siteId: site ?? null,
+      configPath: flags.config,
+      sysfsRoot: flags.sysfsRoot ?? "/",
+      ...common,
+    };
+  }
+  if (site === undefined) throw invalid("--site is required with --hw=sim");
+  for (const [flag, value] of [["--config", flags.config], ["--sysfs-root", flags.sysfsRoot]]) {
+    if (value !== undefined) throw invalid(`${flag} is for --hw=pi`);
+  }
+  const seedText = flags.seed ?? "1";
+  const seed = Number(seedText);
+  if (!Number.isSafeInteger(seed)) throw invalid(`--seed "${seedText}" is not an integer`);
+  const speed = positive("--speed", flags.speed ?? "1");
+  const profile = flags.profile ?? "small";
+  const preset = SIM_PRESET_NAMES.find((name) => name === profile);
+  if (preset === undefined) {
+    throw invalid(`--profile "${profile}" is not one of: ${SIM_PRESET_NAMES.join(", ")}`);
+  }
   try {
     resolvePolicyParams({ ...SIM_PRESETS[preset].dispatch, ...dispatch });
   } catch (error) {
     throw invalid((error as Error).message);
   }
-  return {
-    hw: "sim",
-    siteId: flags.site,
-    seed,
-    speed,
-    intervalS,
-    mqttUrl,
-    preset,
-    logLevel,
-    dispatch,
-  };
+  return { hw: "sim", siteId: site, seed, speed, preset, ...common };
 }
 
 export function deviceCommand() {
   return new Command("device")
     .description("Run the site agent: local control, telemetry out, strategic commands in.")
+    // `kasi device probe --hw=pi`: options after a subcommand's name are the subcommand's.
+    .enablePositionalOptions()
     .option("--hw <kind>", "hardware driver: sim | pi", "sim")
-    .requiredOption("--site <id>", "site id (1-64 letters, digits, '.', '_' or '-')")
-    .option("--seed <n>", "simulator seed (same seed, same run)", "1")
-    .option("--speed <n>", "simulated seconds per real second", "1")
-    .option("--interval <s>", "telemetry interval in simulated seconds", "10")
+    .option("--site <id>", "site id (1-64 letters, digits, '.', '_' or '-'); pi: from --config")
+    .option("--config <file>", "pi: the site hardware config (JSON)")
+    .option(
+      "--sysfs-root <dir>",
+      "pi: the directory standing for / (default /; tests: a fake tree)",
+    )
+    .option("--seed <n>", "sim: simulator seed (same seed, same run; default 1)")
+    .option("--speed <n>", "sim: simulated seconds per real second (default 1)")
+    .option("--interval <s>", "telemetry interval in (simulated) seconds", "10")
     .option(
       "--mqtt-url <url>",
       `broker URL (default: $KASI_MQTT_URL, then ${DEFAULT_MQTT_URL})`,
     )
-    .option("--profile <size>", `simulated site: ${SIM_PRESET_NAMES.join(" | ")}`, "small")
+    .option("--profile <size>", `sim: simulated site: ${SIM_PRESET_NAMES.join(" | ")} (small)`)
     .option("--log-level <level>", LOG_LEVELS.join(" | "), "info")
     .option(
       "--strategy <name>",
@@ -210,8 +252,11 @@ export function deviceCommand() {
     .option("--rest <min>", "rest after the longest run (15)")
     .option("--inverter-w <W>", "inverter rating for the high-load start (default: preset)")
     .option("--transfer-dead-time <ms>", "both contactors open this long on a transfer (1000)")
+    .addCommand(probeCommand().exitOverride())
+    .addCommand(safeStateCommand().exitOverride())
     .action(async (flags) => {
       const settings = resolveDeviceSettings(flags, Deno.env.toObject());
+      if (settings.hw === "pi") return await runPiDevice(settings);
       // Loaded here, so other subcommands never load the device code.
       const { startSimDevice } = await import("../device/run.ts");
       const { jsonLogger } = await import("./log.ts");

@@ -9,6 +9,7 @@ const EXIT_CODES: Record<KasiError["code"], number> = {
   DATABASE_UNAVAILABLE: 4,
   BROKER_UNAVAILABLE: 4,
   MIGRATION_FAILED: 5,
+  HARDWARE_FAULT: 6,
 };
 
 export function handleError(error: unknown): number {

@@ -6,7 +6,9 @@ export type KasiErrorCode =
   | "DATABASE_UNAVAILABLE"
   | "BROKER_UNAVAILABLE"
   | "MIGRATION_FAILED"
-  | "INPUT_INVALID";
+  | "INPUT_INVALID"
+  /** Hardware that does not do what it was told (outputs that read back wrong). */
+  | "HARDWARE_FAULT";
 
 export class KasiError extends Error {
   readonly code: KasiErrorCode;

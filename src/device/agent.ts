@@ -2,7 +2,14 @@
  * The site agent: every tick it reads the sensors, decides locally (src/core/policy.ts), drives
  * the outputs and publishes telemetry; strategic commands from the backend only tune the
  * decision's thresholds. The control loop never waits on the MQTT link: while offline, telemetry
- * and events go to a bounded queue that is flushed on reconnect.
+ * and events go to a bounded queue that is flushed on reconnect (src/device/agent_link.ts).
+ *
+ * Safety, whatever the driver:
+ * - A sensor the driver could not read is null, never 0 (src/device/sensor_health.ts). Without
+ *   battery voltage, load or the generator's running sense there is no decision, no SoC step and
+ *   no telemetry sample; the outputs are held and still read back. Reported once per outage.
+ * - Outputs that read back other than commanded raise one `output-mismatch` alarm and go to the
+ *   driver's safe state, held for a retry period (src/device/output_guard.ts); on stop too.
  *
  * Two clocks:
  * - Simulated clock: starts at `startTime` and moves `telemetryIntervalS` per tick, whatever the
@@ -15,7 +22,6 @@
  *   (MAX_CLOCK_AHEAD_MS in src/core/telemetry.ts). At speed 1 the two clocks coincide. The
  *   demo, whose backend lives on the simulated clock too, passes that clock as `clock`.
  */
-import mqtt, { type MqttClient } from "mqtt";
 import type { StrategicCommand } from "../core/command.ts";
 import {
   decide,
@@ -27,14 +33,22 @@ import {
 } from "../core/policy.ts";
 import { describePolicyParams, resolvePolicyParams } from "../core/policy_params.ts";
 import { checkTimeZone } from "../core/site_time.ts";
-import { profileToWire } from "../core/site_profile.ts";
 import { type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
-import { encodeTelemetryV1, type TelemetryRecord } from "../core/telemetry.ts";
+import { encodeTelemetryV1 } from "../core/telemetry.ts";
 import { v1Topic } from "../core/topics.ts";
-import { type Outputs, SAFE_OUTPUTS, type SensorReadings } from "./driver.ts";
+import {
+  type Outputs,
+  type OutputsReadBack,
+  SAFE_OUTPUTS,
+  type SensorName,
+  type SensorReadings,
+} from "./driver.ts";
 import { CommandGate } from "./command_gate.ts";
+import { mismatchReport, OutputGuard, outputMismatch } from "./output_guard.ts";
+import { type PresentReadings, telemetryRecord } from "./telemetry_record.ts";
+import { SensorHealth, wireSensorName } from "./sensor_health.ts";
 import { switchOutputs } from "./switch_outputs.ts";
-import { OfflineQueue } from "./offline_queue.ts";
+import { AgentLink } from "./agent_link.ts";
 import type { AgentEvent, AgentEventKind, AgentOptions, AgentSnapshot } from "./agent_types.ts";
 
 export type { AgentEvent, AgentEventKind, AgentOptions, AgentSnapshot };
@@ -44,8 +58,7 @@ export class DeviceAgent {
   readonly #intervalS: number;
   readonly #periodMs: number;
   readonly #clock: () => Date;
-  readonly #queue: OfflineQueue;
-  #client: MqttClient | null = null;
+  #link: AgentLink | null = null;
   #running = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #inflight: Promise<void> = Promise.resolve();
@@ -63,10 +76,13 @@ export class DeviceAgent {
   readonly #params: PolicyParams;
   /** A break that did not open is reported once, until a transfer succeeds again. */
   #transferBlocked = false;
+  readonly #health = new SensorHealth();
+  readonly #guard: OutputGuard;
+  /** What the agent last commanded: a withheld tick checks the read-back against it. */
+  #wanted: Outputs | null = null;
+  /** Required sensors missing at the last tick (a withheld decision is reported once). */
+  #withheld: SensorName[] = [];
   #seq = -1;
-  #subscribed = false;
-  #offlineWarned = false;
-  #everConnected = false;
 
   constructor(options: AgentOptions) {
     const intervalS = options.telemetryIntervalS ?? 10;
@@ -82,8 +98,8 @@ export class DeviceAgent {
     this.#intervalS = intervalS;
     this.#periodMs = intervalS * 1000 / speed;
     this.#clock = options.clock ?? (() => new Date());
-    this.#queue = new OfflineQueue(options.offlineQueueLimit);
     this.#gate = new CommandGate(options.siteId);
+    this.#guard = new OutputGuard(options.outputFaultRetryS);
   }
 
   async start(): Promise<void> {
@@ -93,36 +109,23 @@ export class DeviceAgent {
     this.#socEstimate = null;
     const outputs = await driver.readOutputs();
     this.#outputs = outputs;
+    this.#wanted = null;
     this.#running = true;
     this.#memory = initialPolicyMemory(
       { source: outputs.source, genOn: outputs.genRun, shedTier: outputs.shedTier },
       this.#simNow,
     );
-    const client = mqtt.connect(this.#o.mqttUrl, {
-      clientId: `kasi-device-${siteId}-${crypto.randomUUID().slice(0, 8)}`,
-      reconnectPeriod: 2000,
-      connectTimeout: 10_000,
-      will: { topic: v1Topic(siteId, "status"), payload: "offline", qos: 1, retain: true },
-      ...this.#o.mqttOptions,
+    this.#link = new AgentLink({
+      siteId,
+      mqttUrl: this.#o.mqttUrl,
+      profile: this.#o.profile,
+      log,
+      clock: this.#clock,
+      mqttOptions: this.#o.mqttOptions,
+      offlineQueueLimit: this.#o.offlineQueueLimit,
+      onCommand: (payload) => this.#onCommand(payload),
     });
-    this.#client = client;
-    client.on("connect", () => this.#onConnect(client));
-    // One warning per outage; the retries in between are debug noise.
-    client.on("offline", () => {
-      if (!this.#offlineWarned) log.warn("broker unreachable: working offline, queueing telemetry");
-      this.#offlineWarned = true;
-    });
-    client.on("error", (error) => {
-      if (this.#offlineWarned) log.debug("mqtt error", { error: error.message });
-      else log.warn("mqtt error", { error: error.message });
-    });
-    client.on("message", (topic, payload) => {
-      try {
-        if (topic === v1Topic(siteId, "command")) this.#onCommand(payload);
-      } catch (error) {
-        log.error("could not handle a message", { topic, error });
-      }
-    });
+    this.#link.connect();
     log.info("device agent started", {
       site: siteId,
       mqttUrl: this.#o.mqttUrl,
@@ -148,23 +151,14 @@ export class DeviceAgent {
     const { log, siteId } = this.#o;
     try {
       // Through "off" too when the load was on the generator: break before make, always.
-      this.#outputs = await this.#applyOutputs({ ...SAFE_OUTPUTS }, ["agent stopping"]);
+      this.#outputs = await this.#applyOutputs({ ...this.#safe }, ["agent stopping"]);
     } catch (error) {
       log.error("could not set the safe outputs on stop", { error });
     }
-    const client = this.#client;
-    this.#client = null;
-    if (client) {
-      if (client.connected) {
-        try {
-          await client.publishAsync(v1Topic(siteId, "status"), "offline", { qos: 1, retain: true });
-        } catch (error) {
-          log.warn("could not publish status offline", { error });
-        }
-      }
-      await client.endAsync(!client.connected);
-    }
-    log.info("device agent stopped", { site: siteId, queuedUnsent: this.#queue.size });
+    // Closed but kept: the snapshot still counts what it could not send.
+    const link = this.#link;
+    await link?.close();
+    log.info("device agent stopped", { site: siteId, queuedUnsent: link?.queued ?? 0 });
   }
 
   snapshot(): AgentSnapshot {
@@ -184,11 +178,19 @@ export class DeviceAgent {
       mode: this.#gate.lastAccepted?.mode ?? null,
       commandValidUntil: this.#gate.lastAccepted?.validUntil ?? null,
       usingLocalDefaults: this.#gate.usingLocalDefaults,
-      connected: this.#client?.connected ?? false,
-      queued: this.#queue.size,
-      dropped: this.#queue.dropped,
+      connected: this.#link?.connected ?? false,
+      queued: this.#link?.queued ?? 0,
+      dropped: this.#link?.dropped ?? 0,
       telemetrySeq: this.#seq,
+      invalidSensors: this.#health.invalid,
+      decisionWithheld: this.#withheld.length > 0,
+      safeStateUntil: this.#guard.until,
     };
+  }
+
+  /** The site's safe state: the driver's configured one, else SAFE_OUTPUTS. */
+  get #safe(): Outputs {
+    return { ...(this.#o.driver.safeOutputs ?? SAFE_OUTPUTS) };
   }
 
   #runTick(dtS: number): Promise<void> {
@@ -210,30 +212,61 @@ export class DeviceAgent {
   }
 
   async #tick(dtS: number): Promise<void> {
-    const { driver, profile, log, siteId } = this.#o;
+    const { driver, profile, log } = this.#o;
     this.#simNow = new Date(this.#simNow.getTime() + dtS * 1000);
     await driver.advance?.(dtS, this.#simNow);
-    const readings = await driver.readSensors();
+    const raw = await driver.readSensors();
     const wallNow = this.#clock();
     const command = this.#activeCommand(wallNow);
+    // An invalid sensor is null from here on, never 0 or an old value; faults are reported once.
+    const check = this.#health.update(raw, wallNow);
+    for (const r of check.reports) {
+      if (r.kind === "sensor-invalid") log.warn(r.detail, r.values);
+      else log.info(r.detail, r.values);
+      this.#event(r.kind, r.detail, [], undefined, r.values);
+    }
+    this.#readings = check.readings;
+    const { batteryV, loadW, genRunning } = check.readings;
+    if (batteryV === null || loadW === null || genRunning === null) {
+      return await this.#withhold(check.missing);
+    }
+    const readings: PresentReadings = { ...check.readings, batteryV, loadW, genRunning };
+    this.#withheld = [];
     const socFromVoltage = readings.socPct === null;
     // On the simulated clock: the estimator integrates current over the physics' time.
     const estimate = updateSocEstimate(this.#socEstimate, {
       time: this.#simNow,
-      batteryV: readings.batteryV,
+      batteryV,
       batteryA: readings.batteryA,
       bmsSocPct: readings.socPct,
       tempC: readings.batteryTempC,
     }, { profile });
-    const socPct = estimate.socPct;
+    this.#socPct = estimate.socPct;
+    this.#socFromVoltage = socFromVoltage;
+    this.#socEstimate = estimate;
+    this.#ticks++;
+    if (this.#guard.holding(this.#simNow)) {
+      // After a read-back mismatch: the safe state is held, no decision until the retry.
+      this.#outputs = await this.#applyOutputs(this.#safe, ["holding the safe state"]);
+      return this.#publishTelemetry(readings, this.#outputs, wallNow);
+    }
+    if (this.#guard.takeReleased()) {
+      // The retry starts the policy afresh from the outputs as they read back, as a restart does.
+      const o = this.#outputs ?? this.#safe;
+      this.#memory = initialPolicyMemory(
+        { source: o.source, genOn: o.genRun, shedTier: o.shedTier },
+        this.#simNow,
+      );
+      log.info("output fault lockout over: the policy drives the outputs again");
+    }
     const decision = decide({
       ...this.#memory!,
-      socPct,
-      batteryV: readings.batteryV,
-      loadW: readings.loadW,
+      socPct: estimate.socPct,
+      batteryV,
+      loadW,
       pvW: readings.pvW,
       fuelPct: readings.fuelPct,
-      genRunning: readings.genRunning,
+      genRunning,
     }, { command, now: this.#simNow, params: this.#params, profile });
     this.#memory = decision.memory;
     const wanted: Outputs = {
@@ -243,13 +276,8 @@ export class DeviceAgent {
       genChargeLimitW: decision.chargeLimitW,
     };
     const actual = await this.#applyOutputs(wanted, decision.reasons);
-    this.#ticks++;
-    this.#readings = readings;
-    this.#socPct = socPct;
-    this.#socFromVoltage = socFromVoltage;
-    this.#socEstimate = estimate;
     this.#decision = decision;
-    this.#outputs = actual;
+    this.#outputs = await this.#checkReadBack(wanted, actual, decision.reasons);
 
     if (decision.changed.length > 0) {
       log.info(`decision: ${decision.reasons.slice(1).join("; ")}`, {
@@ -265,35 +293,69 @@ export class DeviceAgent {
       log.warn(`${e.kind}: ${e.detail}`, e.values);
       this.#event(e.kind, e.detail, decision.reasons, undefined, e.values);
     }
-    if (
-      actual.source !== wanted.source || actual.genRun !== wanted.genRun ||
-      actual.shedTier !== wanted.shedTier
-    ) {
-      const detail = `outputs read back ${JSON.stringify(actual)} differ from the ` +
-        `commanded ${JSON.stringify(wanted)}`;
-      log.error(detail);
-      this.#event("output-mismatch", detail, decision.reasons);
-    }
+    this.#publishTelemetry(readings, this.#outputs, wallNow);
+  }
 
-    const record: TelemetryRecord = {
-      siteId,
+  /**
+   * A required sensor is invalid: no decision, no SoC step and no telemetry sample (battery_v and
+   * load_w are required on the wire and are never made up); the outputs stay as they are, but
+   * are still read back against what was last commanded. Reported once per outage.
+   */
+  async #withhold(missing: SensorName[]): Promise<void> {
+    const actual = await this.#o.driver.readOutputs();
+    this.#ticks++;
+    const wanted = this.#guard.holding(this.#simNow) ? this.#safe : this.#wanted;
+    this.#outputs = wanted
+      ? await this.#checkReadBack(wanted, actual, ["decision withheld"])
+      : actual;
+    const names = missing.map(wireSensorName);
+    if (names.join() === this.#withheld.map(wireSensorName).join()) return;
+    this.#withheld = missing;
+    const o = this.#outputs;
+    const detail = `decision withheld: ${names.join(", ")} invalid; outputs held at source ` +
+      `${o.source}, generator ${o.genRun ? "on" : "off"}, shed tier ${o.shedTier}`;
+    this.#o.log.warn(detail);
+    this.#event("decision-withheld", detail, [], undefined, {
+      sensors: names.join(","),
+      source: o.source,
+      gen_run: o.genRun,
+      shed_tier: o.shedTier,
+    });
+  }
+
+  /**
+   * Compares the read-back with what was commanded. On a mismatch (or a driver fault): one
+   * alarm, the safe state at once, held for the guard's retry period.
+   */
+  async #checkReadBack(
+    wanted: Outputs,
+    actual: OutputsReadBack,
+    reasons: string[],
+  ): Promise<OutputsReadBack> {
+    this.#wanted = wanted;
+    const mismatch = outputMismatch(wanted, actual);
+    if (mismatch === null) {
+      this.#guard.ok();
+      return actual;
+    }
+    if (this.#guard.until !== null) return actual; // already alarmed, already holding safe
+    const { attempt, until } = this.#guard.trip(this.#simNow);
+    const safe = this.#safe;
+    const report = mismatchReport(wanted, actual, { mismatch, safe, attempt, until });
+    this.#o.log.error(report.detail);
+    this.#event("output-mismatch", report.detail, reasons, undefined, report.values);
+    this.#wanted = safe;
+    return await this.#applyOutputs(safe, [...reasons, "output read-back mismatch: safe state"]);
+  }
+
+  #publishTelemetry(readings: PresentReadings, actual: Outputs, wallNow: Date): void {
+    const record = telemetryRecord(readings, actual, {
+      siteId: this.#o.siteId,
       time: wallNow,
-      protocol: "v1",
-      source: actual.source,
-      batteryV: round(readings.batteryV, 2),
-      batteryA: readings.batteryA === null ? null : round(readings.batteryA, 1),
-      socPct: round(Math.min(100, Math.max(0, socPct)), 1),
-      batteryTempC: readings.batteryTempC === null ? null : round(readings.batteryTempC, 1),
-      loadW: round(Math.max(0, readings.loadW), 0),
-      pvW: readings.pvW === null ? null : round(Math.max(0, readings.pvW), 0),
-      genRunning: readings.genRunning,
-      genW: readings.genW === null ? null : round(Math.max(0, readings.genW), 0),
-      fuelPct: readings.fuelPct === null ? null : round(readings.fuelPct, 1),
-      shedTier: actual.shedTier,
+      socPct: this.#socPct ?? 0,
       seq: ++this.#seq,
-      clockRestamped: false,
-    };
-    this.#publish(v1Topic(siteId, "telemetry"), encodeTelemetryV1(record));
+    });
+    this.#publish(v1Topic(this.#o.siteId, "telemetry"), encodeTelemetryV1(record));
   }
 
   /**
@@ -301,7 +363,7 @@ export class DeviceAgent {
    * start from the outputs as the hardware last reported them, not from the decision's memory,
    * so a contactor that did not open is never followed by closing the other one.
    */
-  async #applyOutputs(wanted: Outputs, reasons: string[]): Promise<Outputs> {
+  async #applyOutputs(wanted: Outputs, reasons: string[]): Promise<OutputsReadBack> {
     const { actual, blocked } = await switchOutputs(this.#o.driver, wanted, {
       from: this.#outputs?.source ?? wanted.source,
       deadTimeMs: this.#params.transferDeadTimeMs,
@@ -332,36 +394,6 @@ export class DeviceAgent {
       this.#event("fallback-local-defaults", detail, [], expired.seq);
     }
     return command;
-  }
-
-  #onConnect(client: MqttClient) {
-    const { siteId, log } = this.#o;
-    this.#offlineWarned = false;
-    log.info("connected to the broker", { mqttUrl: this.#o.mqttUrl });
-    client.publish(v1Topic(siteId, "status"), "online", { qos: 1, retain: true });
-    // Announce the equipment so the backend predicts with this site's battery, tank and set.
-    const announcement = {
-      ts: this.#clock().toISOString(),
-      kind: "profile",
-      profile: profileToWire(this.#o.profile),
-    };
-    client.publish(v1Topic(siteId, "event"), JSON.stringify(announcement), { qos: 1 });
-    // mqtt.js re-subscribes by itself after a reconnect; subscribe only until it succeeded once.
-    if (!this.#subscribed) {
-      client.subscribe(v1Topic(siteId, "command"), { qos: 1 }, (error) => {
-        if (error) log.error("could not subscribe to commands", { error });
-        else this.#subscribed = true;
-      });
-    }
-    const queued = this.#queue.drain();
-    // The first tick runs before the first connection; only a real outage is worth an info line.
-    if (queued.length > 0) {
-      const fields = { messages: queued.length, dropped: this.#queue.dropped };
-      if (this.#everConnected) log.info("flushing telemetry queued while offline", fields);
-      else log.debug("flushing telemetry queued before the first connection", fields);
-    }
-    this.#everConnected = true;
-    for (const m of queued) client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain });
   }
 
   #onCommand(payload: Uint8Array) {
@@ -396,20 +428,8 @@ export class DeviceAgent {
     this.#publish(v1Topic(this.#o.siteId, "event"), JSON.stringify(event));
   }
 
-  /** Publishes now when connected, else queues; never blocks the control loop. */
+  /** Publishes now when connected, else queues (src/device/agent_link.ts). */
   #publish(topic: string, payload: string) {
-    const client = this.#client;
-    if (client?.connected) {
-      client.publish(topic, payload, { qos: 1, retain: false }, (error) => {
-        if (error) this.#o.log.warn("publish failed", { topic, error: error.message });
-      });
-    } else {
-      this.#queue.push({ topic, payload, qos: 1, retain: false });
-    }
+    if (this.#link) this.#link.publish(topic, payload);
   }
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }

@@ -6,7 +6,8 @@ import type { Logger } from "../core/log.ts";
 import type { Decision, PolicyParams } from "../core/policy.ts";
 import type { PolicyEventKind } from "../core/policy_state.ts";
 import type { SiteProfile } from "../core/site_profile.ts";
-import type { Driver, Outputs, SensorReadings } from "./driver.ts";
+import type { Driver, Outputs, SensorFault, SensorReadings } from "./driver.ts";
+import type { SensorReportKind } from "./sensor_health.ts";
 
 export interface AgentOptions {
   siteId: string;
@@ -26,6 +27,11 @@ export interface AgentOptions {
   offlineQueueLimit?: number;
   /** The wall clock. Default `() => new Date()`. */
   clock?: () => Date;
+  /**
+   * After outputs read back wrong, the safe state is held this long (simulated seconds) before
+   * the policy tries again. Default DEFAULT_OUTPUT_FAULT_RETRY_S (src/device/output_guard.ts).
+   */
+  outputFaultRetryS?: number;
 }
 
 export type AgentEventKind =
@@ -36,7 +42,9 @@ export type AgentEventKind =
   | "output-mismatch"
   | "driver-error"
   | PolicyEventKind
-  | "transfer-blocked";
+  | "transfer-blocked"
+  | SensorReportKind
+  | "decision-withheld";
 
 /** The JSON published on `v1Topic(site, "event")`. */
 export interface AgentEvent {
@@ -74,4 +82,10 @@ export interface AgentSnapshot {
   dropped: number;
   /** Sequence number of the last telemetry message (-1 before the first). */
   telemetrySeq: number;
+  /** Fitted sensors that gave no measurement at the last tick. */
+  invalidSensors: SensorFault[];
+  /** True while a required sensor is invalid and no decision is made. */
+  decisionWithheld: boolean;
+  /** Set while the safe state is held after a read-back mismatch. */
+  safeStateUntil: Date | null;
 }

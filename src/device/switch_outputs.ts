@@ -7,11 +7,11 @@
  */
 import { transferSteps } from "../core/transfer.ts";
 import type { Source } from "../core/telemetry.ts";
-import type { Driver, Outputs } from "./driver.ts";
+import type { Driver, Outputs, OutputsReadBack } from "./driver.ts";
 
 export interface SwitchResult {
   /** The outputs as read back at the end. */
-  actual: Outputs;
+  actual: OutputsReadBack;
   /** Set when the break did not open: the new source was not closed. */
   blocked: { from: Source; to: Source; readBack: Source } | null;
 }

@@ -16,7 +16,18 @@ const FLAGS = {
 Deno.test("resolveDeviceSettings() applies defaults and the flag > env > default order", () => {
   const s = resolveDeviceSettings(FLAGS, {});
   assert.equal(s.mqttUrl, "mqtt://127.0.0.1:1883");
+  assert.equal(s.hw, "sim");
+  if (s.hw !== "sim") return;
   assert.deepEqual([s.seed, s.speed, s.intervalS, s.preset], [1, 1, 10, "small"]);
+  const bare = resolveDeviceSettings(
+    { hw: "sim", site: "t", interval: "10", logLevel: "info" },
+    {},
+  );
+  assert.deepEqual(
+    bare.hw === "sim" && [bare.seed, bare.speed, bare.preset],
+    [1, 1, "small"],
+    "seed 1, speed 1, the small preset when not given",
+  );
   const env = { KASI_MQTT_URL: "mqtt://env:1883" };
   assert.equal(resolveDeviceSettings(FLAGS, env).mqttUrl, "mqtt://env:1883");
   assert.equal(
@@ -27,7 +38,6 @@ Deno.test("resolveDeviceSettings() applies defaults and the flag > env > default
 
 Deno.test("resolveDeviceSettings() rejects bad flags with a KasiError naming the value", () => {
   const cases: [Partial<typeof FLAGS>, RegExp][] = [
-    [{ hw: "pi" }, /no Raspberry Pi driver yet/],
     [{ hw: "arduino" }, /--hw "arduino" is not one of: sim, pi/],
     [{ site: "bad id" }, /--site "bad id" is not a valid site id/],
     [{ seed: "x" }, /--seed "x" is not an integer/],
@@ -95,6 +105,47 @@ Deno.test("resolveDeviceSettings() names a bad dispatch flag and its value", () 
       () => resolveDeviceSettings({ ...FLAGS, ...patch }, {}),
       (e) => e instanceof KasiError && e.code === "INPUT_INVALID" && message.test(e.message),
       JSON.stringify(patch),
+    );
+  }
+});
+
+const PI_FLAGS = { hw: "pi", interval: "10", logLevel: "info", config: "/etc/kasi/site.json" };
+
+Deno.test("resolveDeviceSettings() takes --hw=pi with its config and sysfs root", () => {
+  assert.deepEqual(resolveDeviceSettings(PI_FLAGS, {}), {
+    hw: "pi",
+    siteId: null,
+    configPath: "/etc/kasi/site.json",
+    sysfsRoot: "/",
+    intervalS: 10,
+    mqttUrl: "mqtt://127.0.0.1:1883",
+    logLevel: "info",
+    dispatch: {},
+  });
+  const s = resolveDeviceSettings(
+    { ...PI_FLAGS, site: "tower-017", sysfsRoot: "/tmp/fake", transferDeadTime: "500" },
+    {},
+  );
+  assert.deepEqual(
+    s.hw === "pi" && [s.siteId, s.sysfsRoot, s.dispatch],
+    ["tower-017", "/tmp/fake", { transferDeadTimeMs: 500 }],
+  );
+});
+
+Deno.test("resolveDeviceSettings() refuses the simulator's flags with --hw=pi, and the reverse", () => {
+  const cases: [Record<string, string | undefined>, RegExp][] = [
+    [{ ...PI_FLAGS, config: undefined }, /--hw=pi needs --config FILE/],
+    [{ ...PI_FLAGS, profile: "small" }, /--profile is for --hw=sim: a Pi reads its equipment/],
+    [{ ...PI_FLAGS, seed: "3" }, /--seed is for --hw=sim/],
+    [{ ...PI_FLAGS, speed: "60" }, /--speed "60": real hardware runs in real time/],
+    [{ ...FLAGS, config: "site.json" }, /--config is for --hw=pi/],
+    [{ ...FLAGS, site: undefined }, /--site is required with --hw=sim/],
+  ];
+  for (const [flags, message] of cases) {
+    assert.throws(
+      () => resolveDeviceSettings(flags as typeof PI_FLAGS, {}),
+      (e) => e instanceof KasiError && e.code === "INPUT_INVALID" && message.test(e.message),
+      JSON.stringify(flags),
     );
   }
 });
