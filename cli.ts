@@ -9,6 +9,7 @@ import { backendCommand } from "./src/cli/backend.ts";
 import { demoCommand } from "./src/cli/demo.ts";
 import { deviceCommand } from "./src/cli/device.ts";
 import { migrateCommand } from "./src/cli/migrate.ts";
+import { replayCommand } from "./src/cli/replay.ts";
 
 export function buildProgram(): Command {
   const program = new Command("kasi")
@@ -18,7 +19,8 @@ export function buildProgram(): Command {
     .addCommand(migrateCommand())
     .addCommand(backendCommand())
     .addCommand(deviceCommand())
-    .addCommand(demoCommand());
+    .addCommand(demoCommand())
+    .addCommand(replayCommand());
   // Commander's usage errors come back as exceptions, so the one catch below sets every exit code.
   for (const command of [program, ...program.commands]) command.exitOverride();
   return program;

@@ -6,7 +6,9 @@ export type KasiErrorCode =
   | "DATABASE_UNAVAILABLE"
   | "BROKER_UNAVAILABLE"
   | "MIGRATION_FAILED"
-  | "INPUT_INVALID";
+  | "INPUT_INVALID"
+  /** A run finished but some of its input was rejected (replay: bad lines). */
+  | "INPUT_REJECTED";
 
 export class KasiError extends Error {
   readonly code: KasiErrorCode;
