@@ -64,6 +64,16 @@ function redactUrl(url: string): string {
 }
 
 /**
+ * Commands and PUBACKs are small packets that must leave at once: Nagle's algorithm would hold
+ * one back until the previous is acknowledged, and with delayed ACKs that is up to 40 ms (Linux
+ * tcp(7) TCP_NODELAY, RFC 1122 §4.2.3.2). mqtt.js leaves the socket at Node's default (Nagle on).
+ */
+export function noDelay(client: mqtt.MqttClient): void {
+  const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+  stream?.setNoDelay?.(true);
+}
+
+/**
  * MQTT 3.1.1 CONNACK return code 1 and MQTT 5 reason code 0x84: the broker does not speak the
  * version asked for. aedes (the embedded broker) answers MQTT 5 this way.
  */
@@ -115,6 +125,7 @@ async function open(
   }
   let connection = 0;
   client.on("connect", () => {
+    noDelay(client);
     connection++;
     if (connection > 1) log.info("reconnected to the broker", { connection });
   });
