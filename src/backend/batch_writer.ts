@@ -105,8 +105,12 @@ export class BatchWriter {
   #settled: (() => void)[] = [];
   #failures = 0;
   #stopping = false;
-  /** Per site: the last_seen (ms) and protocol last committed to `sites`. */
-  readonly #seenWritten = new Map<string, { atMs: number; protocol: "v1" | "legacy" }>();
+  /**
+   * Per site: the minute (since the epoch) of the last_seen last committed to `sites`, negated
+   * for a first-generation site. A small integer, not an object: V8 keeps it unboxed (a Smi),
+   * about 60 bytes less per site than { atMs, protocol } (bench:fleet memory, 100 000 sites).
+   */
+  readonly #seenWritten = new Map<string, number>();
   stats = { batches: 0, failedAttempts: 0 };
 
   constructor(options: BatchWriterOptions) {
@@ -219,7 +223,7 @@ export class BatchWriter {
     this.#running++;
     try {
       let events = 0;
-      const inserted = await this.#o.sql.begin(async (tx) => {
+      const inserted = await this.#transaction(async (tx) => {
         const n = await insertTelemetry(tx, split.records);
         await insertRejects(tx, split.rejects);
         await upsertSites(tx, sitesToWrite);
@@ -234,12 +238,10 @@ export class BatchWriter {
       });
       flight.result = { inserted, events };
       for (const site of sitesToWrite) {
+        const minute = Math.floor(site.seenAt.getTime() / SITE_SEEN_RESOLUTION_MS);
         const seen = this.#seenWritten.get(site.siteId);
-        if (!seen || site.seenAt.getTime() >= seen.atMs) {
-          this.#seenWritten.set(site.siteId, {
-            atMs: site.seenAt.getTime(),
-            protocol: site.protocol,
-          });
+        if (seen === undefined || minute >= Math.abs(seen)) {
+          this.#seenWritten.set(site.siteId, site.protocol === "legacy" ? -minute : minute);
         }
       }
     } catch (error) {
@@ -267,12 +269,36 @@ export class BatchWriter {
     return true;
   }
 
+  /**
+   * BEGIN … COMMIT on a connection reserved while idle, not `sql.begin`: in postgres.js 3.4.9 a
+   * BEGIN pipelined onto a busy pool connection can lose its reservation (porsager/postgres
+   * #823, #1189): the batch fails with UNSAFE_TRANSACTION and the server is left inside a
+   * transaction that other queries then run in. bench:fleet hit it with two batches and the
+   * planner's command inserts sharing the pool. A reserved connection has nothing pipelined.
+   */
+  async #transaction<T>(fn: (tx: postgres.Sql) => Promise<T>): Promise<T> {
+    const conn = await this.#o.sql.reserve();
+    try {
+      await conn`begin`;
+      try {
+        const result = await fn(conn);
+        await conn`commit`;
+        return result;
+      } catch (error) {
+        await conn`rollback`.catch(() => {});
+        throw error;
+      }
+    } finally {
+      conn.release();
+    }
+  }
+
   /** The sightings `sites` needs: new sites, changed protocols, last_seen older than a minute. */
   #sitesDue(sites: ReturnType<typeof splitBatch>["sites"]) {
     return sites.filter((s) => {
       const seen = this.#seenWritten.get(s.siteId);
-      return !seen || seen.protocol !== s.protocol ||
-        s.seenAt.getTime() - seen.atMs >= SITE_SEEN_RESOLUTION_MS;
+      if (seen === undefined || (seen < 0) !== (s.protocol === "legacy")) return true;
+      return Math.floor(s.seenAt.getTime() / SITE_SEEN_RESOLUTION_MS) > Math.abs(seen);
     });
   }
 

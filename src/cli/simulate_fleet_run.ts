@@ -44,6 +44,7 @@ export function formatFleetReport(r: FleetReport): string {
     ["status and events sent", r.otherSent],
     ["commands received", r.commandsReceived],
     ["  accepted / rejected", `${r.commandsAccepted} / ${r.commandsRejected}`],
+    ["sites commanded", r.sitesCommanded],
     ["  retained (not timed)", r.commandsRetained],
     ["round trips timed", r.roundTrip.count],
     ["round trip p50", ms(r.roundTrip.p50Ms)],

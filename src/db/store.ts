@@ -298,28 +298,33 @@ export async function insertSiteEvents(
   if (events.length === 0) return 0;
   // Repeats within the batch are dropped here, in order (the statement cannot see its own rows).
   const seen = new Set<string>();
-  const rows: unknown[][] = [];
+  const kept: { siteId: string; time: Date; kind: string; detail: string }[] = [];
   for (const e of events) {
-    const detail = (e.detail ?? {}) as postgres.JSONValue;
-    const key = JSON.stringify([e.siteId, e.time.getTime(), e.kind, detail]);
+    const detail = JSON.stringify(e.detail ?? {});
+    const key = JSON.stringify([e.siteId, e.time.getTime(), e.kind]) + detail;
     if (seen.has(key)) continue;
     seen.add(key);
-    rows.push([e.siteId, e.time, e.kind, db.json(detail)]);
+    kept.push({ siteId: e.siteId, time: e.time, kind: e.kind, detail });
   }
-  let inserted = 0;
-  for (const part of chunks(rows, 4)) {
-    const result = await db`
-      insert into site_events (site_id, time, kind, detail)
-      select v.site_id, v.time, v.kind, v.detail
-      from (values ${db(part as unknown as string[][])}) as v (site_id, time, kind, detail)
-      where not exists (
-        select 1 from site_events e
-        where e.site_id = v.site_id and e.time = v.time and e.kind = v.kind
-          and e.detail = v.detail
-      )`;
-    inserted += result.count;
-  }
-  return inserted;
+  // Arrays through unnest, like telemetry: one statement text whatever the batch size, where a
+  // VALUES list made (and postgres.js prepared and kept) one per size. `with ordinality` keeps
+  // the arrival order for the ids.
+  const result = await db`
+    insert into site_events (site_id, time, kind, detail)
+    select v.site_id, v.time, v.kind, v.detail
+    from unnest(
+      ${textArray(kept.map((e) => e.siteId))}::text[],
+      ${textArray(kept.map((e) => e.time.toISOString()))}::timestamptz[],
+      ${textArray(kept.map((e) => e.kind))}::text[],
+      ${textArray(kept.map((e) => e.detail))}::jsonb[]
+    ) with ordinality as v (site_id, time, kind, detail, n)
+    where not exists (
+      select 1 from site_events e
+      where e.site_id = v.site_id and e.time = v.time and e.kind = v.kind
+        and e.detail = v.detail
+    )
+    order by v.n`;
+  return result.count;
 }
 
 type SnapshotRow = {

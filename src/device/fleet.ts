@@ -80,6 +80,12 @@ export class Fleet {
     else await this.#startPerSite();
   }
 
+  /** Stops the telemetry schedule; connections stay open (a quiet fleet, e.g. to measure). */
+  pause(): void {
+    this.#running = false;
+    clearTimeout(this.#timer);
+  }
+
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);

@@ -31,6 +31,8 @@ export interface FleetCounts {
   otherSent: number;
   commandsReceived: number;
   commandsAccepted: number;
+  /** Sites that accepted at least one command. */
+  sitesCommanded: number;
   commandsRejected: number;
   /** Retained commands delivered on subscribe (from before this run). */
   commandsRetained: number;
@@ -55,6 +57,7 @@ export class FleetMetrics {
     otherSent: 0,
     commandsReceived: 0,
     commandsAccepted: 0,
+    sitesCommanded: 0,
     commandsRejected: 0,
     commandsRetained: 0,
     publishErrors: 0,
@@ -77,6 +80,11 @@ export class FleetMetrics {
   /** Round trips of the whole run. */
   roundTrip(): RoundTrip {
     return summarize(this.#samples.subarray(0, this.#n));
+  }
+
+  /** Round trips after the first `count` (e.g. those of a warm-up). */
+  roundTripSince(count: number): RoundTrip {
+    return summarize(this.#samples.subarray(Math.min(count, this.#n), this.#n));
   }
 
   /** Round trips since the previous call: what a periodic report shows. */

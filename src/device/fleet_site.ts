@@ -51,6 +51,7 @@ export class FleetSite {
   #memory: PolicyMemory;
   #seq = -1;
   #busy = false;
+  #commanded = false;
   /** Wall-clock ms of the last KEPT_TS telemetry messages, oldest first (a ring). */
   readonly #sentTs = new Float64Array(KEPT_TS);
   #sentCount = 0;
@@ -198,6 +199,10 @@ export class FleetSite {
       return;
     }
     m.commandsAccepted++;
+    if (this.#gate.lastAccepted === outcome.command && !this.#commanded) {
+      this.#commanded = true;
+      m.sitesCommanded++;
+    }
     const c = outcome.command;
     this.#event(wallNow, "command-accepted", outcome.detail, c.reason ? [c.reason] : [], c.seq);
     if (retained) return;

@@ -13,15 +13,25 @@ interface Tx {
   fail: (error: Error) => void;
 }
 
+/**
+ * A pool whose transactions end when the test says: `begin` returns at once, `commit` waits
+ * for finish() or fail(). Statements in between never run for "ignore" messages.
+ */
 function fakeSql() {
   const transactions: Tx[] = [];
+  const statements: string[] = [];
+  const connection = (strings: TemplateStringsArray) => {
+    const text = strings.join("?").trim();
+    statements.push(text);
+    if (text !== "commit") return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      transactions.push({ finish: () => resolve([]), fail: reject });
+    });
+  };
   const sql = {
-    begin: (fn: (tx: unknown) => Promise<unknown>) =>
-      new Promise((resolve, reject) => {
-        transactions.push({ finish: () => resolve(fn({})), fail: reject });
-      }),
+    reserve: () => Promise.resolve(Object.assign(connection, { release: () => {} })),
   } as unknown as postgres.Sql;
-  return { sql, transactions };
+  return { sql, transactions, statements };
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
@@ -41,7 +51,7 @@ function writer(sql: postgres.Sql, acked: number[], committed: CommittedBatch[])
 }
 
 Deno.test("BatchWriter runs two batches at once and acknowledges in arrival order", async () => {
-  const { sql, transactions } = fakeSql();
+  const { sql, transactions, statements } = fakeSql();
   const acked: number[] = [];
   const committed: CommittedBatch[] = [];
   const { w, push } = writer(sql, acked, committed);
@@ -62,6 +72,8 @@ Deno.test("BatchWriter runs two batches at once and acknowledges in arrival orde
   await tick();
   assert.deepEqual(acked, [1, 2, 3, 4, 5, 6]);
   assert.equal(w.pending, 0);
+  // Each batch is one BEGIN … COMMIT on its reserved connection.
+  assert.deepEqual(statements, ["begin", "begin", "commit", "commit", "begin", "commit"]);
 });
 
 Deno.test("BatchWriter retries a failed batch and starts no new one until a write succeeds", async () => {
