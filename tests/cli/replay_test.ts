@@ -230,3 +230,33 @@ Deno.test("kasi replay - reads a gzip recording from stdin and publishes it to t
     await sub.endAsync();
   }
 });
+
+Deno.test("kasi replay --to db stamps an unusable device clock with the line's at, once", async () => {
+  await withTempDatabase(async (url, sql) => {
+    await runMigrations(sql);
+    const dir = await Deno.makeTempDir();
+    try {
+      const at = "2026-11-20T10:00:05.000Z";
+      // An RTC that was never set (1970): re-stamped with the receive time, here the line's at.
+      await Deno.writeTextFile(
+        `${dir}/r.jsonl`,
+        telemetryLine("s-rtc", "1970-01-01T00:00:07Z", at),
+      );
+      const args = ["replay", `${dir}/r.jsonl`, "--to", "db", "--database-url", url, "--json"];
+      const first = await kasi(args);
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(first.summary.stored, 1);
+      assert.equal(first.summary.clockRestamped, 1);
+      const second = await kasi(args);
+      assert.equal(second.summary.stored, 0);
+      assert.equal(second.summary.duplicates, 1);
+      const rows = await sql`select time, clock_restamped from telemetry where site_id = 's-rtc'`;
+      assert.deepEqual(rows.map((r) => ({ ...r })), [{
+        time: new Date(at),
+        clock_restamped: true,
+      }]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
