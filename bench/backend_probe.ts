@@ -1,7 +1,8 @@
 /**
  * The backend of `bench:fleet`, in its own process so that its memory is its own: a
  * BackendService that answers lines on stdin. `mem` prints, after two full garbage collections,
- * the V8 heap in use and the process RSS with the service's stats; `stop` stops it.
+ * the V8 heap in use and the process RSS with the service's stats; `pending` the messages not
+ * yet committed; `stop` stops it.
  *
  *   deno run -A --v8-flags=--expose-gc bench/backend_probe.ts '{"mqttUrl":…,"databaseUrl":…}'
  */
@@ -51,6 +52,8 @@ for await (const chunk of lines) {
         stats: service.stats(),
         gc: gc !== undefined,
       }));
+    } else if (command === "pending") {
+      console.log(JSON.stringify({ pending: service.stats().pending }));
     } else if (command === "stop") {
       await service.stop();
       console.log(JSON.stringify({ stopped: true }));

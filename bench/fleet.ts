@@ -45,7 +45,7 @@ const say = (line: string) => console.error(`[bench:fleet] ${line}`);
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 interface Probe {
-  ask: (command: "mem") => Promise<
+  ask: (command: "mem" | "pending") => Promise<
     { heapUsed: number; rss: number; sites: number; pending: number; gc: boolean }
   >;
   stop: () => Promise<void>;
@@ -188,11 +188,14 @@ try {
       }
       // A quiet fleet: what the backend then holds is its state per site, not a backlog.
       fleet.pause();
-      let after = await probe.ask("mem");
-      for (let i = 0; i < 30 && (after.pending > 0 || i < 2); i++) {
-        await new Promise((r) => setTimeout(r, 2000));
-        after = await probe.ask("mem");
+      let pending = -1;
+      for (let i = 0; i < 60; i++) {
+        await new Promise((r) => setTimeout(r, 1000));
+        pending = (await probe.ask("pending")).pending;
+        if (pending === 0 && i >= 2) break;
       }
+      if (pending !== 0) say(`memory: the backend still holds ${pending} messages`);
+      const after = await probe.ask("mem");
       const commanded = fleet.metrics.counts.sitesCommanded;
       await fleet.stop();
       const perSiteB = (after.heapUsed - base.heapUsed) / after.sites;

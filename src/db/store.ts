@@ -11,6 +11,7 @@ import type { Logger } from "../core/log.ts";
 import { type SiteProfile, SiteProfileSchema } from "../core/site_profile.ts";
 import { MAX_PAYLOAD_BYTES, type Source, type TelemetryRecord } from "../core/telemetry.ts";
 import type { Db } from "./client.ts";
+import { boolArray, numberArray, textArray } from "./pg_arrays.ts";
 
 /**
  * PostgreSQL's extended protocol carries at most 65 535 bind parameters per statement (Int16
@@ -108,32 +109,6 @@ function chunks<T>(items: readonly T[], columns: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** A PostgreSQL array literal of numbers (JavaScript's shortest round-trip form), NULL for null. */
-function numberArray(values: (number | null)[]): string {
-  let out = "{";
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (i > 0) out += ",";
-    out += v === null || v === undefined ? "NULL" : String(v);
-  }
-  return out + "}";
-}
-
-/** A PostgreSQL array literal of strings, each double-quoted with `"` and `\` escaped. */
-function textArray(values: string[]): string {
-  let out = "{";
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (i > 0) out += ",";
-    out += `"${/["\\]/.test(v) ? v.replace(/["\\]/g, "\\$&") : v}"`;
-  }
-  return out + "}";
-}
-
-function boolArray(values: boolean[]): string {
-  return `{${values.map((v) => (v ? "t" : "f")).join(",")}}`;
 }
 
 /**

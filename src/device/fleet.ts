@@ -89,7 +89,12 @@ export class Fleet {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
-    for (const [i, site] of this.#sites.entries()) if (this.#started[i]) site.farewell();
+    for (const [i, site] of this.#sites.entries()) {
+      if (this.#started[i]) site.farewell();
+      // As when announcing: let the socket drain between chunks of a large fleet, or mqtt.js
+      // queues every message at once (minutes of CPU for 100 000 on one connection).
+      if (i % 500 === 499) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     await Promise.all(
       this.#clients.map((c) => c.endAsync().catch(() => c.end(true))),
     );
