@@ -9,6 +9,8 @@ import { backendCommand } from "./src/cli/backend.ts";
 import { demoCommand } from "./src/cli/demo.ts";
 import { deviceCommand } from "./src/cli/device.ts";
 import { migrateCommand } from "./src/cli/migrate.ts";
+import { replayCommand } from "./src/cli/replay.ts";
+import { simulateFleetCommand } from "./src/cli/simulate_fleet.ts";
 
 export function buildProgram(): Command {
   const program = new Command("kasi")
@@ -20,7 +22,9 @@ export function buildProgram(): Command {
     .addCommand(migrateCommand())
     .addCommand(backendCommand())
     .addCommand(deviceCommand())
-    .addCommand(demoCommand());
+    .addCommand(demoCommand())
+    .addCommand(replayCommand())
+    .addCommand(simulateFleetCommand());
   // Commander's usage errors come back as exceptions, so the one catch below sets every exit code.
   for (const command of [program, ...program.commands]) command.exitOverride();
   return program;

@@ -8,7 +8,12 @@ import { predictRuntime } from "../src/core/prediction.ts";
 import { DEFAULT_SCENARIOS, forecastRuntime } from "../src/core/runtime_forecast.ts";
 import { solarElevationDeg } from "../src/core/simulator.ts";
 import { legacySiteProfile } from "../src/core/site_profile.ts";
-import { decodeLegacyTelemetry, decodeTelemetryV1 } from "../src/core/telemetry.ts";
+import {
+  decodeLegacyTelemetry,
+  decodeLegacyTelemetryReference,
+  decodeTelemetryV1,
+  decodeTelemetryV1Reference,
+} from "../src/core/telemetry.ts";
 
 const encoder = new TextEncoder();
 const receivedAt = new Date("2026-11-20T10:00:05Z");
@@ -35,13 +40,27 @@ const v1Payload = encoder.encode(JSON.stringify({
 const profile = legacySiteProfile(legacySite);
 const now = new Date("2026-11-20T10:00:00Z");
 
-Deno.bench("decode + validate one first-generation message", { group: "decode" }, () => {
+Deno.bench("decode + validate one first-generation message", {
+  group: "decode",
+  baseline: true,
+}, () => {
   const r = decodeLegacyTelemetry(legacyPayload, legacySite, receivedAt);
   if (!r.ok) throw new Error(r.reason);
 });
 
 Deno.bench("decode + validate one v1 message", { group: "decode" }, () => {
   const r = decodeTelemetryV1(v1Payload, "demo-1", receivedAt);
+  if (!r.ok) throw new Error(r.reason);
+});
+
+// The zod path every reject takes, and the definition the fast path is tested against.
+Deno.bench("zod path: one first-generation message", { group: "decode" }, () => {
+  const r = decodeLegacyTelemetryReference(legacyPayload, legacySite, receivedAt);
+  if (!r.ok) throw new Error(r.reason);
+});
+
+Deno.bench("zod path: one v1 message", { group: "decode" }, () => {
+  const r = decodeTelemetryV1Reference(v1Payload, "demo-1", receivedAt);
   if (!r.ok) throw new Error(r.reason);
 });
 

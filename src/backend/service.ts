@@ -6,6 +6,7 @@
 import type mqtt from "mqtt";
 import type postgres from "postgres";
 import type { Logger } from "../core/log.ts";
+import type { SiteProfile } from "../core/site_profile.ts";
 import { BACKEND_SUBSCRIPTIONS, parseTopic } from "../core/topics.ts";
 import { connectDatabase } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
@@ -102,6 +103,7 @@ export class BackendService {
   readonly #rejects: RateLimitedWarn;
   #accepting = false;
   readonly #unplanned = new Set<string>();
+  readonly #strings = new Map<string, string>();
   #counts = {
     received: 0,
     stored: 0,
@@ -236,11 +238,33 @@ export class BackendService {
     this.#counts.events += batch.events;
     this.#counts.statusUpdates += batch.statuses.length;
     for (const s of batch.statuses) this.#sites.setStatus(s.siteId, s.status);
-    for (const p of batch.profiles) this.#sites.setProfile(p);
+    for (const p of batch.profiles) this.#sites.setProfile(this.#shared(p));
     this.#rollup?.touch(batch.records);
     const touched = this.#sites.observe(batch.records, batch.topicSiteIds);
     if (this.#planner) this.#planner.schedule(touched);
     else for (const siteId of touched) this.#unplanned.add(siteId);
+  }
+
+  /**
+   * The profile with its chemistry, time zone and name as one shared string each where sites
+   * repeat them: every announcement arrives as new JSON, and a string per site per field is
+   * memory held for every site.
+   */
+  #shared(p: SiteProfile): SiteProfile {
+    const one = (value: string) => {
+      const known = this.#strings.get(value);
+      if (known !== undefined) return known;
+      // Bounded: 3 chemistries, some 600 IANA zones, and names that repeat (a fleet's own
+      // naming scheme); unique names simply stay the site's own.
+      if (this.#strings.size < 2000) this.#strings.set(value, value);
+      return value;
+    };
+    return {
+      ...p,
+      ...(p.name === undefined ? {} : { name: one(p.name) }),
+      chemistry: one(p.chemistry) as SiteProfile["chemistry"],
+      timeZone: one(p.timeZone),
+    };
   }
 
   async #close() {

@@ -4,6 +4,7 @@ import { KasiError } from "../core/errors.ts";
 const EXIT_CODES: Record<KasiError["code"], number> = {
   CONFIG_INVALID: 2,
   INPUT_INVALID: 2,
+  INPUT_REJECTED: 1,
   PORT_IN_USE: 3,
   DATA_DIR_IN_USE: 3,
   DATABASE_UNAVAILABLE: 4,

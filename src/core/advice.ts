@@ -283,7 +283,10 @@ export function computeAdvice(input: AdviceInput): Advice {
     dieselBandH: tank === null ? null : { p10: tank.p10, p90: tank.p90 },
     strategy,
     pvCoversLoadAt: outlook.pvCoversLoadAt,
-    reason: reason.slice(0, MAX_REASON_CHARS),
+    // NFC, as the weather part is an API's text. normalize() also returns one flat string
+    // where the concatenations above make a V8 rope of a dozen pieces: the backend holds an
+    // advice per site, and the rope cost 760 bytes more per site (bench:fleet, memory).
+    reason: reason.slice(0, MAX_REASON_CHARS).normalize("NFC"),
     prediction: {
       socPct: soc.socPct,
       socFromVoltage: soc.fromVoltage,

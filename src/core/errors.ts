@@ -8,7 +8,9 @@ export type KasiErrorCode =
   | "MIGRATION_FAILED"
   | "INPUT_INVALID"
   /** Hardware that does not do what it was told (outputs that read back wrong). */
-  | "HARDWARE_FAULT";
+  | "HARDWARE_FAULT"
+  /** A run finished but some of its input was rejected (replay: bad lines). */
+  | "INPUT_REJECTED";
 
 export class KasiError extends Error {
   readonly code: KasiErrorCode;

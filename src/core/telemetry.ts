@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { describeIssues } from "./issues.ts";
+import { fastDecodeLegacy, fastDecodeV1 } from "./telemetry_fast.ts";
 import { SITE_ID_PATTERN } from "./topics.ts";
 
 /** Larger payloads are rejected unread; a telemetry message is a few hundred bytes. */
@@ -135,18 +136,37 @@ function parseJsonObject(
   return { ok: true, value };
 }
 
+/** Whether a device time is implausible: before 2020, or too far ahead of the receive time. */
+function clockImplausible(timeMs: number, receivedAt: Date): boolean {
+  return timeMs < EARLIEST_PLAUSIBLE_TIME.getTime() ||
+    timeMs > receivedAt.getTime() + MAX_CLOCK_AHEAD_MS;
+}
+
 /** Uses the device time unless the clock is clearly wrong; then the receive time, flagged. */
 function stamp(
   ts: string,
   receivedAt: Date,
 ): { time: Date; clockRestamped: boolean } {
   const time = new Date(ts);
-  const tooEarly = time.getTime() < EARLIEST_PLAUSIBLE_TIME.getTime();
-  const tooLate = time.getTime() > receivedAt.getTime() + MAX_CLOCK_AHEAD_MS;
-  if (tooEarly || tooLate) {
+  if (clockImplausible(time.getTime(), receivedAt)) {
     return { time: new Date(receivedAt), clockRestamped: true };
   }
   return { time, clockRestamped: false };
+}
+
+/** The clock rule of `stamp`, applied to a record the fast path decoded with the device time. */
+function stamped(record: TelemetryRecord, receivedAt: Date): DecodeResult {
+  if (clockImplausible(record.time.getTime(), receivedAt)) {
+    record.time = new Date(receivedAt);
+    record.clockRestamped = true;
+  }
+  return { ok: true, record };
+}
+
+/** Whether the fast path may look at these bytes at all (it never decides a reject). */
+function fastCandidate(payload: Uint8Array | string): payload is Uint8Array {
+  return typeof payload !== "string" && payload.byteLength > 0 &&
+    payload.byteLength <= MAX_PAYLOAD_BYTES;
 }
 
 function checkTopicSite(
@@ -158,8 +178,25 @@ function checkTopicSite(
   return `${field}: "${payloadSiteId}" does not match the topic's site "${topicSiteId}"`;
 }
 
-/** Decodes a v1 telemetry payload received on the topic of `topicSiteId`. */
+/**
+ * Decodes a v1 telemetry payload received on the topic of `topicSiteId`. The common case takes
+ * the byte-level fast path (telemetry_fast.ts); everything else, including every reject, the
+ * zod path `decodeTelemetryV1Reference`, whose result the fast path always agrees with.
+ */
 export function decodeTelemetryV1(
+  payload: Uint8Array | string,
+  topicSiteId: string,
+  receivedAt: Date,
+): DecodeResult {
+  if (fastCandidate(payload)) {
+    const record = fastDecodeV1(payload, topicSiteId);
+    if (record) return stamped(record, receivedAt);
+  }
+  return decodeTelemetryV1Reference(payload, topicSiteId, receivedAt);
+}
+
+/** The definition of v1 decoding: JSON.parse and the zod schema. */
+export function decodeTelemetryV1Reference(
   payload: Uint8Array | string,
   topicSiteId: string,
   receivedAt: Date,
@@ -198,8 +235,21 @@ export function decodeTelemetryV1(
   };
 }
 
-/** Decodes a first-generation payload received on the topic of `topicSiteId`. */
+/** Decodes a first-generation payload received on the topic of `topicSiteId` (fast path first). */
 export function decodeLegacyTelemetry(
+  payload: Uint8Array | string,
+  topicSiteId: string,
+  receivedAt: Date,
+): DecodeResult {
+  if (fastCandidate(payload)) {
+    const record = fastDecodeLegacy(payload, topicSiteId);
+    if (record) return stamped(record, receivedAt);
+  }
+  return decodeLegacyTelemetryReference(payload, topicSiteId, receivedAt);
+}
+
+/** The definition of first-generation decoding: JSON.parse and the zod schema. */
+export function decodeLegacyTelemetryReference(
   payload: Uint8Array | string,
   topicSiteId: string,
   receivedAt: Date,

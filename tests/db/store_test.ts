@@ -63,10 +63,17 @@ Deno.test(
 );
 
 Deno.test(
-  "insertTelemetry() writes 500 records in one statement and splits 5000 in two",
+  "insertTelemetry() writes 500 and 5000 records in one statement each, 16 parameters",
   withSchema(async (_sql, url) => {
     const queries: string[] = [];
-    const db = postgres(url, { max: 1, debug: (_c, query) => queries.push(query) });
+    const parameterCounts: number[] = [];
+    const db = postgres(url, {
+      max: 1,
+      debug: (_c, query, parameters) => {
+        queries.push(query);
+        parameterCounts.push(parameters.length);
+      },
+    });
     try {
       await db`select 1`; // open the connection first, so only the inserts are counted
       queries.length = 0;
@@ -83,9 +90,12 @@ Deno.test(
       assert.equal(await count(db, "telemetry"), 500);
 
       queries.length = 0;
-      // 65 535 parameters / 16 columns = 4 095 rows per statement; 5 000 = 4 095 + 905.
+      parameterCounts.length = 0;
+      // One array per column (16 columns), whatever the number of rows: no split at the
+      // protocol's 65 535 parameters, which a VALUES list reached at 4 095 rows.
       assert.equal(await insertTelemetry(db, batch(5000, 500)), 5000);
-      assert.equal(queries.filter((q) => q.includes("insert into telemetry")).length, 2);
+      assert.equal(queries.filter((q) => q.includes("insert into telemetry")).length, 1);
+      assert.deepEqual(parameterCounts, [16]);
       assert.equal(await count(db, "telemetry"), 5500);
     } finally {
       await db.end({ timeout: 5 });
@@ -362,5 +372,35 @@ Deno.test(
       { site_id: "s3", time, kind: "generator-start", detail: { reason: "soc 30 %", tries: 1 } },
       { site_id: "s3", time, kind: "door-open", detail: {} },
     ]);
+  }),
+);
+
+Deno.test(
+  "insertSiteEvents() skips an event identical to a stored one or to one earlier in the batch",
+  withSchema(async (sql) => {
+    const time = new Date("2025-03-01T12:00:00Z");
+    const event = { siteId: "s4", time, kind: "command-accepted", detail: { command_seq: 7 } };
+    // Same site, time, kind and detail twice in one batch: one row.
+    assert.equal(await insertSiteEvents(sql, [event, { ...event }]), 1);
+    // Delivered again (QoS 1) with one new event that differs only in its detail: one more row.
+    assert.equal(
+      await insertSiteEvents(sql, [event, { ...event, detail: { command_seq: 8 } }]),
+      1,
+    );
+    const rows = await sql`select detail from site_events where site_id = 's4' order by id`;
+    assert.deepEqual(rows.map((r) => r.detail), [{ command_seq: 7 }, { command_seq: 8 }]);
+  }),
+);
+
+Deno.test(
+  "insertTelemetry() keeps a site id with quotes and backslashes and every null exactly",
+  withSchema(async (sql) => {
+    // Array literals quote each element; `"` and `\` inside must be escaped (PostgreSQL docs,
+    // "8.15.6 Array Input and Output Syntax"), and NULL must stay NULL, not the text "NULL".
+    const odd = legacyRecord({ siteId: 'we"ird\\id,{x}' });
+    const named = telemetryRecord({ siteId: "NULL" });
+    assert.equal(await insertTelemetry(sql, [odd, named]), 2);
+    assert.deepEqual(await recentTelemetry(sql, odd.siteId, { since: new Date(0) }), [odd]);
+    assert.deepEqual(await recentTelemetry(sql, "NULL", { since: new Date(0) }), [named]);
   }),
 );

@@ -1,0 +1,63 @@
+/**
+ * The backend of `bench:fleet`, in its own process so that its memory is its own: a
+ * BackendService that answers lines on stdin. `mem` prints, after two full garbage collections,
+ * the V8 heap in use and the process RSS with the service's stats; `pending` the messages not
+ * yet committed; `stop` stops it.
+ *
+ *   deno run -A --v8-flags=--expose-gc bench/backend_probe.ts '{"mqttUrl":…,"databaseUrl":…}'
+ */
+import { BackendService } from "../src/backend/service.ts";
+import type { Logger } from "../src/core/log.ts";
+
+const options = JSON.parse(Deno.args[0]!) as {
+  mqttUrl: string;
+  databaseUrl: string;
+  commandIntervalS: number;
+};
+const quiet: Logger = {
+  debug() {},
+  info() {},
+  warn: (msg, fields) => console.error(`backend warn: ${msg} ${JSON.stringify(fields ?? {})}`),
+  error: (msg, fields) => console.error(`backend error: ${msg} ${JSON.stringify(fields ?? {})}`),
+};
+const service = new BackendService({
+  mqttUrl: options.mqttUrl,
+  databaseUrl: options.databaseUrl,
+  commandIntervalS: options.commandIntervalS,
+  weather: {},
+  log: quiet,
+  clientId: `kasi-bench-backend-${crypto.randomUUID().slice(0, 6)}`,
+  sessionExpiryS: 0,
+  migrate: true,
+});
+await service.start();
+const gc = (globalThis as { gc?: () => void }).gc;
+console.log(JSON.stringify({ ready: true }));
+const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+let carry = "";
+for await (const chunk of lines) {
+  carry += chunk;
+  const parts = carry.split("\n");
+  carry = parts.pop()!;
+  for (const command of parts) {
+    if (command === "mem") {
+      gc?.();
+      gc?.();
+      const m = Deno.memoryUsage();
+      console.log(JSON.stringify({
+        heapUsed: m.heapUsed,
+        rss: m.rss,
+        sites: service.sites().length,
+        pending: service.stats().pending,
+        stats: service.stats(),
+        gc: gc !== undefined,
+      }));
+    } else if (command === "pending") {
+      console.log(JSON.stringify({ pending: service.stats().pending }));
+    } else if (command === "stop") {
+      await service.stop();
+      console.log(JSON.stringify({ stopped: true }));
+      Deno.exit(0);
+    }
+  }
+}
