@@ -3,21 +3,30 @@
  * accepts from a charger, and the voltage a meter reads meanwhile. Pure; the simulator
  * (src/core/simulator.ts) turns the currents into SoC through coulomb_count.ts.
  *
- * Discharge: V = OCV(SoC, T) − I·R, the equivalent circuit the SoC estimator inverts
- * (soc_estimator.ts reads OCV ≈ V − I·R), so the estimator reads the simulated voltage through
- * the same model that made it.
+ * Lead-acid follows the charge and discharge equations of Copetti, Lorenzo & Chenlo ("A general
+ * battery model for PV system simulation", Progress in Photovoltaics 1:283–292, 1993), with two
+ * changes so that the simulated battery agrees with the SoC estimator at rest: their linear EMF
+ * is replaced by the BCI rest-voltage table the estimator reads (battery.ts), and their
+ * size-dependent ohmic terms by the pack resistance R. Per cell, with I/C in 1/h:
+ * - charge: V = OCV + I·R + (I/C) · (0.48 / (1 − SoC)^1.2 + 0.036). The polarisation grows
+ *   without bound as the battery fills: at a fixed charger voltage the current tapers towards
+ *   zero, as a real absorption does. At C/10 it reaches 2.30 V/cell (13.8 V on 12 V) at 72 %
+ *   SoC and 2.40 V/cell at 79 %; Battery University (BU-403, "Charging Lead Acid") puts the end
+ *   of the constant-current stage at about 70 %.
+ * - discharge: V = OCV − I·R − (I/C) · (0.27 / (SoC + s₀)^1.5 + 0.02): the sag grows as the
+ *   battery empties, the knee of every discharge curve. Copetti's SoC is the charge left at
+ *   the present rate, ours the rated (C20) one, which a 20-hour discharge empties exactly at
+ *   the 1.75 V/cell end voltage the rating is measured to (Trojan's user guide; the BCI table's
+ *   0 % is that battery at rest, 1.982 V/cell). The shift s₀ = 0.1507 makes both hold:
+ *   0.05 · (0.27 / s₀^1.5 + 0.02) = 1.982 − 1.75 V. At C/20 the sag is then 0.027 V/cell at
+ *   50 % and 0.016 at 80 %; at a 200 W load on 12 V 5 kWh (C/24) the battery shows 11.8 V near
+ *   28 % SoC, where the first generation starts its generator in normal mode.
+ * C is the rated Ah (C20 here; the model was normalised to C10, about 8 % less for a Trojan
+ * T-105: 207 vs 225 Ah). Its temperature factors are not applied (nor charger temperature
+ * compensation): the battery of a backtest sits near 25–30 °C.
  *
- * Charge: V = OCV(SoC, T) + I·R + n_cells · (I / C) · (k / (1 − SoC)^1.2 + k₀), the charge
- * equation of Copetti, Lorenzo & Chenlo ("A general battery model for PV system simulation",
- * Progress in Photovoltaics 1:283–292, 1993; lead-acid: k = 0.48 V·h, k₀ = 0.036 V·h per cell,
- * I/C in 1/h), with its ohmic term replaced by the pack resistance and its linear EMF
- * (2 + 0.16·SoC V per cell) by the BCI rest-voltage table the estimator uses, so charge and rest
- * voltages meet at zero current. The polarisation term grows without bound as the battery
- * fills: at a fixed charger voltage the current tapers towards zero, as a real absorption does.
- * At C/10 it reaches 2.40 V/cell at 79 % SoC and 2.30 V/cell (13.8 V on 12 V) at 72 %; Battery
- * University (BU-403, "Charging Lead Acid") puts the end of the constant-current stage at about
- * 70 %. C is the rated Ah (C20 here; the model was normalised to C10, about 8 % less for a
- * Trojan T-105: 207 vs 225 Ah).
+ * LiFePO4 keeps OCV − I·R on discharge (its OCV table already falls steeply below 10 %) down to
+ * the BMS cut-off, and the shape of the lead-acid charge polarisation (see CHARGE_PROFILES).
  *
  * The charger is CC-CV: it pushes what power it has (bulk) until the terminal voltage reaches
  * its absorption voltage, then holds that voltage (absorption) while the current tapers; once
@@ -35,7 +44,7 @@ export interface TerminalPack extends BatteryPack {
   internalResistanceOhm: number;
 }
 
-/** A charger's setpoints and the polarisation it works against, per cell. */
+/** A charger's setpoints and the polarisation of charge and discharge, per cell. */
 export interface ChargeProfile {
   absorptionCellV: number;
   floatCellV: number;
@@ -45,6 +54,22 @@ export interface ChargeProfile {
   polarizationOffsetVh: number;
   /** Absorption ends when the battery accepts less than this, in C (A per rated Ah). */
   tailCurrentC: number;
+  /** Copetti's discharge k_d: V·h per cell at I/C = 1 /h, divided by (SoC + shift)^1.5. */
+  dischargePolarizationVh: number;
+  dischargePolarizationOffsetVh: number;
+  /** s₀, a SoC fraction: where the rated capacity's end meets Copetti's (see the file's note). */
+  dischargeShiftFrac: number;
+  /** Under load below this per cell the inverter (or BMS) disconnects the load. */
+  cutoffCellV: number;
+}
+
+/** The lead-acid end of discharge: 1.75 V/cell at the 20-hour rate, at 0 % of the rated Ah. */
+const LEAD_ACID_END = { cellV: 1.75, rateC: 1 / 20 } as const;
+
+function leadAcidDischargeShift(): number {
+  const restCellV = ocvFromSoc("flooded-lead-acid", 12, 0) / 6;
+  const perRateVh = (restCellV - LEAD_ACID_END.cellV) / LEAD_ACID_END.rateC - 0.02;
+  return (0.27 / perRateVh) ** (2 / 3);
 }
 
 const LEAD_ACID: ChargeProfile = {
@@ -57,6 +82,11 @@ const LEAD_ACID: ChargeProfile = {
   // BU-403: the battery is full when the absorption current has dropped to 3–5 % of the Ah
   // rating; the lower figure, so absorption is not cut short.
   tailCurrentC: 0.03,
+  dischargePolarizationVh: 0.27,
+  dischargePolarizationOffsetVh: 0.02,
+  dischargeShiftFrac: leadAcidDischargeShift(),
+  // The end-of-discharge voltage of lead-acid capacity ratings: an inverter cuts the load there.
+  cutoffCellV: LEAD_ACID_END.cellV,
 };
 
 /**
@@ -84,11 +114,18 @@ export const CHARGE_PROFILES: Readonly<Record<Chemistry, Readonly<ChargeProfile>
     polarizationVh: lifepo4Polarization(),
     polarizationOffsetVh: 0,
     tailCurrentC: 0.05,
+    dischargePolarizationVh: 0,
+    dischargePolarizationOffsetVh: 0,
+    dischargeShiftFrac: 0,
+    // Victron's Lithium Battery Smart manual: its BMS disconnects the loads at 2.8 V/cell.
+    cutoffCellV: 2.8,
   },
 };
 
-/** SoC above which the polarisation is taken as infinite: nothing more goes in. */
+/** SoC above which the charge polarisation is taken as infinite: nothing more goes in. */
 const FULL_FRACTION = 0.99999;
+/** Guards the discharge polarisation's power of a SoC fraction against 0. */
+const EMPTY_FRACTION = 1e-4;
 
 export type ChargeStage = "bulk" | "absorption" | "float";
 
@@ -96,6 +133,11 @@ export interface TerminalPoint {
   /** Signed as in telemetry: positive while charging. */
   currentA: number;
   voltageV: number;
+}
+
+export interface DischargePoint extends TerminalPoint {
+  /** The load would pull the voltage under the cut-off: the inverter disconnects it. */
+  cutOff: boolean;
 }
 
 export interface ChargePoint extends TerminalPoint {
@@ -152,13 +194,20 @@ export function chargeSetpointV(
   pack: TerminalPack,
   options: { socPct: number; tempC: number | null },
 ): { voltageV: number; stage: "absorption" | "float" } {
+  return setpointAt(pack, options.socPct, restVoltageV(pack, options));
+}
+
+function setpointAt(
+  pack: TerminalPack,
+  socPct: number,
+  restV: number,
+): { voltageV: number; stage: "absorption" | "float" } {
   const p = CHARGE_PROFILES[pack.chemistry];
   const cells = cellsInSeries(pack.chemistry, pack.nominalV);
-  const restV = restVoltageV(pack, options);
   // To the millivolt, as a charger is set: 2.40 · 6 is 14.4, not a float a hair below it.
   const mv = (v: number) => Math.round(v * 1000) / 1000;
   const absorptionV = mv(p.absorptionCellV * cells);
-  const acceptedA = currentAtVoltageA(pack, options.socPct, restV, absorptionV);
+  const acceptedA = currentAtVoltageA(pack, socPct, restV, absorptionV);
   return acceptedA >= p.tailCurrentC * capacityAh(pack)
     ? { voltageV: absorptionV, stage: "absorption" }
     : { voltageV: mv(p.floatCellV * cells), stage: "float" };
@@ -174,7 +223,7 @@ export function chargeAt(
   options: { socPct: number; tempC: number | null; offeredW: number },
 ): ChargePoint {
   const restV = restVoltageV(pack, options);
-  const setpoint = chargeSetpointV(pack, options);
+  const setpoint = setpointAt(pack, options.socPct, restV);
   const offeredW = Math.max(0, options.offeredW);
   const limitA = currentAtVoltageA(pack, options.socPct, restV, setpoint.voltageV);
   const b = chargeSlopeOhm(pack, options.socPct);
@@ -193,23 +242,69 @@ export function chargeAt(
   };
 }
 
+/** The sag per ampere while discharging, Ω: the pack resistance plus Copetti's polarisation. */
+function dischargeSlopeOhm(pack: TerminalPack, socPct: number): number {
+  const p = CHARGE_PROFILES[pack.chemistry];
+  if (p.dischargePolarizationVh === 0 && p.dischargePolarizationOffsetVh === 0) {
+    return pack.internalResistanceOhm;
+  }
+  const x = Math.max(0, socPct / 100) + p.dischargeShiftFrac;
+  const cells = cellsInSeries(pack.chemistry, pack.nominalV);
+  const perCellVh = p.dischargePolarizationVh / Math.max(EMPTY_FRACTION, x) ** 1.5 +
+    p.dischargePolarizationOffsetVh;
+  return pack.internalResistanceOhm + cells * perCellVh / capacityAh(pack);
+}
+
+/** Terminal voltage while discharging at `currentA` (its magnitude), before any cut-off. */
+export function dischargeVoltageV(
+  pack: TerminalPack,
+  options: { socPct: number; currentA: number; tempC: number | null },
+): number {
+  return restVoltageV(pack, options) - Math.abs(options.currentA) *
+      dischargeSlopeOhm(pack, options.socPct);
+}
+
 /**
- * The discharge current that delivers `powerW`: V·I = P with V = V_rest − R·I, the smaller root
- * of R·I² − V_rest·I + P = 0. Beyond the pack's maximum power (V_rest² / 4R, tens of kW for any
- * real bank) it is capped there. Returns a negative current (telemetry's sign).
+ * The discharge current that delivers `powerW`: V·I = P with V = V_rest − b·I, the smaller root
+ * of b·I² − V_rest·I + P = 0. When that voltage would be under the cut-off (or no current can
+ * deliver P) the load is disconnected: no current, the rest voltage. Returns a negative current
+ * (telemetry's sign).
  */
 export function dischargeAt(
   pack: TerminalPack,
   options: { socPct: number; tempC: number | null; powerW: number },
-): TerminalPoint {
+): DischargePoint {
   const restV = restVoltageV(pack, options);
-  const r = pack.internalResistanceOhm;
+  const b = dischargeSlopeOhm(pack, options.socPct);
   const p = Math.max(0, options.powerW);
+  const cutoffV = CHARGE_PROFILES[pack.chemistry].cutoffCellV *
+    cellsInSeries(pack.chemistry, pack.nominalV);
   let a: number;
-  if (r <= 0) a = p / restV;
+  if (b <= 0) a = p / restV;
   else {
-    const disc = restV * restV - 4 * r * p;
-    a = disc <= 0 ? restV / (2 * r) : (restV - Math.sqrt(disc)) / (2 * r);
+    const disc = restV * restV - 4 * b * p;
+    if (disc < 0) return { currentA: 0, voltageV: restV, cutOff: true };
+    a = (restV - Math.sqrt(disc)) / (2 * b);
   }
-  return { currentA: -a, voltageV: restV - r * a };
+  const voltageV = restV - b * a;
+  if (p > 0 && voltageV < cutoffV) return { currentA: 0, voltageV: restV, cutOff: true };
+  return { currentA: -a, voltageV, cutOff: false };
+}
+
+/**
+ * What a voltmeter reads with `currentA` flowing (signed as in telemetry) at a SoC: the sagged
+ * voltage discharging, the rest voltage idle, and while a charger offers power (`stage` not null) its
+ * setpoint once the battery takes less than it offers, or the charge voltage below it in bulk.
+ */
+export function terminalVoltageV(
+  pack: TerminalPack,
+  options: { socPct: number; tempC: number | null; currentA: number; stage: ChargeStage | null },
+): number {
+  const restV = restVoltageV(pack, options);
+  const i = options.currentA;
+  if (i < 0) return restV + i * dischargeSlopeOhm(pack, options.socPct);
+  if (options.stage === null) return restV;
+  const setpointV = setpointAt(pack, options.socPct, restV).voltageV;
+  if (options.stage !== "bulk") return setpointV;
+  return Math.min(setpointV, restV + i * chargeSlopeOhm(pack, options.socPct));
 }

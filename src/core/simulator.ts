@@ -4,8 +4,9 @@
  * seed gives the same run. One physics for the device simulator (src/device/sim_driver.ts) and
  * the backtest (src/core/backtest.ts).
  *
- * - Battery: terminal voltage and current from src/core/battery_terminal.ts (OCV − I·R on
- *   discharge; a CC-CV charger against Copetti's charge polarisation, so the voltage reaches the
+ * - Battery: terminal voltage and current from src/core/battery_terminal.ts (Copetti's lead-acid
+ *   model on the BCI rest voltages: a sag that grows as the battery empties, to the inverter's
+ *   cut-off; a CC-CV charger against the charge polarisation, so the voltage reaches the
  *   absorption and float voltages); SoC moves by coulomb_count.ts with the SoC estimator's own
  *   parameters (soc_params.ts): Peukert on discharge, 95 % charge efficiency.
  * - PV: src/core/pv.ts from a measured GHI, or from Haurwitz clear sky (solar.ts) × a seeded
@@ -19,14 +20,7 @@
  *   battery covers the rest; on the generator, PV and the charger share what the battery accepts,
  *   PV first. PV the battery cannot take is curtailed (the MPPT backs off).
  */
-import {
-  chargeAt,
-  chargeSetpointV,
-  chargeVoltageV,
-  dischargeAt,
-  restVoltageV,
-  type TerminalPack,
-} from "./battery_terminal.ts";
+import { chargeAt, dischargeAt, type TerminalPack, terminalVoltageV } from "./battery_terminal.ts";
 import { type CoulombParams, countedSocDeltaPct } from "./coulomb_count.ts";
 import { fuelRateLph, generatorOutputKw } from "./generator.ts";
 import { MAX_SHED_TIER } from "./policy.ts";
@@ -199,13 +193,24 @@ export interface StepOptions {
   ambientC?: number;
 }
 
-/** The battery's terminal model and its coulomb counting. */
+/**
+ * The battery's terminal model and its coulomb counting, built once per site object (a memo: a
+ * SimSite is never changed once made, and building them every step cost a backtest a third of
+ * its time).
+ */
+const batteries = new WeakMap<SimSite, { pack: TerminalPack; coulomb: CoulombParams }>();
+
 function siteBattery(site: SimSite): { pack: TerminalPack; coulomb: CoulombParams } {
-  return {
-    pack: { ...site.profile, internalResistanceOhm: site.internalResistanceOhm },
-    // The physics counts every milliampere: the estimator's threshold is a shunt's noise floor.
-    coulomb: socEstimatorParams(site.profile, { currentThresholdA: 0 }),
-  };
+  let b = batteries.get(site);
+  if (b === undefined) {
+    b = {
+      pack: { ...site.profile, internalResistanceOhm: site.internalResistanceOhm },
+      // The physics counts every milliampere: the estimator's threshold is a shunt's noise floor.
+      coulomb: socEstimatorParams(site.profile, { currentThresholdA: 0 }),
+    };
+    batteries.set(site, b);
+  }
+  return b;
 }
 
 /** Advances the site by `dtS` seconds under `outputs`; returns the new state and what sensors read. */
@@ -266,8 +271,16 @@ export function step(
     pvToLoadW = 0;
     batteryToLoadW = 0;
   }
-  if (batteryToLoadW > 0) {
-    const point = dischargeAt(pack, { socPct: soc0, tempC, powerW: batteryToLoadW });
+  const point = batteryToLoadW > 0
+    ? dischargeAt(pack, { socPct: soc0, tempC, powerW: batteryToLoadW })
+    : null;
+  if (point?.cutOff) {
+    // The load would pull the battery under its cut-off voltage: the inverter disconnects it.
+    pvSurplusW += pvToLoadW;
+    pvToLoadW = 0;
+    batteryToLoadW = 0;
+  }
+  if (point && !point.cutOff) {
     currentA = point.currentA;
     deltaPct = countedSocDeltaPct({ fromA: currentA, toA: currentA, dtS }, coulomb);
     if (soc0 + deltaPct < 0) {
@@ -309,7 +322,7 @@ export function step(
   const fuelL = state.fuelL - fuelUsedL;
 
   // What a voltmeter reads at the end of the step: the step's current at the new SoC.
-  const batteryV = readVoltageV(pack, { socPct, tempC, currentA, stage });
+  const batteryV = terminalVoltageV(pack, { socPct, tempC, currentA, stage });
   const servedW = pvToLoadW + batteryToLoadW + genToLoadW;
   const sensors = site.sensors ?? {};
   const genOn = genRunning && fuelL > 0;
@@ -345,22 +358,6 @@ export function step(
       chargeStage: stage,
     },
   };
-}
-
-/**
- * What a voltmeter reads at the end of a step: the step's current at the new SoC. A charger
- * that offers power holds its setpoint once the battery takes less (a full battery floats at
- * the float voltage, it does not fall back to its rest voltage).
- */
-function readVoltageV(
-  pack: TerminalPack,
-  o: { socPct: number; tempC: number; currentA: number; stage: SimFlows["chargeStage"] },
-): number {
-  if (o.currentA < 0) return restVoltageV(pack, o) + o.currentA * pack.internalResistanceOhm;
-  if (o.stage === null) return restVoltageV(pack, o);
-  const setpointV = chargeSetpointV(pack, o).voltageV;
-  if (o.stage !== "bulk") return setpointV;
-  return Math.min(setpointV, chargeVoltageV(pack, o));
 }
 
 /** A fresh state: the seed starts the PRNG. */

@@ -5,6 +5,7 @@ import {
   chargeSetpointV,
   chargeVoltageV,
   dischargeAt,
+  dischargeVoltageV,
   restVoltageV,
   type TerminalPack,
 } from "../../src/core/battery_terminal.ts";
@@ -83,18 +84,48 @@ Deno.test("chargeAt() takes all the power in bulk and holds the setpoint in abso
   assert.deepEqual([full.currentA, full.voltageV, full.stage], [0, 13.5, "float"]);
 });
 
-Deno.test("dischargeAt() solves V·I = P on V = OCV − I·R", () => {
-  // 50 %, 4 mΩ, 612 W: I = (12.24 − √(12.24² − 4 · 0.004 · 612)) / 0.008 = 50.8448 A,
-  // V = 12.24 − 0.2034 = 12.0366 V.
+Deno.test("dischargeAt() solves V·I = P on the sagging voltage", () => {
+  // 50 %, 4 mΩ, 612 W: b = 0.004 + 6 · (0.27 / (0.5 + 0.15074)^1.5 + 0.02) / 416.667 =
+  // 0.0116945 Ω; I = (12.24 − √(12.24² − 4 · 0.0116945 · 612)) / (2 · 0.0116945) = 52.6483 A,
+  // V = 12.24 − 0.6157 = 11.6243 V. Without R: b = 0.0076945, I = 51.6789 A, V = 11.8424 V.
   const p = dischargeAt({ ...LEAD, internalResistanceOhm: 0.004 }, {
     socPct: 50,
     tempC: null,
     powerW: 612,
   });
-  near(p.currentA, -50.8448, 1e-3, "current");
-  near(p.voltageV, 12.0366, 1e-4, "voltage");
-  // No resistance: I = P / OCV = 612 / 12.24 = 50 A.
-  near(dischargeAt(LEAD, { socPct: 50, tempC: null, powerW: 612 }).currentA, -50, 1e-9, "R = 0");
+  near(p.currentA, -52.6483, 1e-3, "current");
+  near(p.voltageV, 11.6243, 1e-4, "voltage");
+  assert.equal(p.cutOff, false);
+  const ideal = dischargeAt(LEAD, { socPct: 50, tempC: null, powerW: 612 });
+  near(ideal.currentA, -51.6789, 1e-3, "R = 0 current");
+  near(ideal.voltageV, 11.8424, 1e-4, "R = 0 voltage");
+});
+
+Deno.test("dischargeVoltageV() ends a 20-hour discharge at 1.75 V/cell at 0 % of the rating", () => {
+  // The shift was set by this anchor: 0.05 · (0.27 / s₀^1.5 + 0.02) = 11.89 / 6 − 1.75 gives
+  // s₀ = (0.27 / (0.231667 / 0.05 − 0.02))^(2/3) = 0.150741.
+  near(CHARGE_PROFILES["flooded-lead-acid"].dischargeShiftFrac, 0.150741, 1e-6, "s₀");
+  near(dischargeVoltageV(LEAD, { socPct: 0, currentA: AH / 20, tempC: null }), 10.5, 1e-9, "end");
+  // At 50 % the same current sags 6 · 0.05 · (0.27 / 0.650741^1.5 + 0.02) = 0.16030 V.
+  near(
+    dischargeVoltageV(LEAD, { socPct: 50, currentA: AH / 20, tempC: null }),
+    12.24 - 0.1603,
+    1e-4,
+    "50 %",
+  );
+});
+
+Deno.test("dischargeAt() shows the first generation's 11.8 V near 28 % under a 200 W load", () => {
+  // 12 V 5 kWh, 3 mΩ, 200 W: at 28 % OCV 12.0816, b = 0.003 + 6 · (0.27 / 0.43074^1.5 + 0.02)
+  // / 416.667 = 0.017041 Ω, I = 16.960 A, V = 11.793 V; at 30 % OCV 12.096, b = 0.016136 Ω,
+  // I = 16.916 A, V = 11.823 V.
+  const pack = { ...LEAD, internalResistanceOhm: 0.003 };
+  const v = (socPct: number) => dischargeAt(pack, { socPct, tempC: null, powerW: 200 }).voltageV;
+  near(v(28), 11.793, 1e-3, "28 %");
+  near(v(30), 11.823, 1e-3, "30 %");
+  // At 5 % (OCV 11.924 V, b = 0.046517 Ω) no current delivers 2 kW (the most is OCV² / 4b =
+  // 764 W): the inverter disconnects.
+  assert.equal(dischargeAt(pack, { socPct: 5, tempC: null, powerW: 2000 }).cutOff, true);
 });
 
 Deno.test("restVoltageV() moves lead-acid by its temperature coefficient, as the estimator reads it", () => {
