@@ -52,6 +52,7 @@ export interface BacktestFlags {
   generatorKw?: string;
   tankL?: string;
   reserve?: string;
+  batteryMonitor?: boolean;
   legacyMode: string;
   policies?: string;
   scenarios: string;
@@ -90,6 +91,7 @@ export function resolveBacktestSettings(flags: BacktestFlags): BacktestSettings 
     reserveSocPct: flags.reserve === undefined
       ? base.reserveSocPct
       : number("--reserve", flags.reserve, (x) => x >= 0 && x < 100, "a SoC % within 0..99"),
+    batteryMonitor: flags.batteryMonitor ?? base.batteryMonitor,
   };
   if (!(MODES as readonly string[]).includes(flags.legacyMode)) {
     bad("--legacy-mode", flags.legacyMode, MODES.join(", "));
@@ -153,6 +155,10 @@ export function backtestCommand() {
     .option("--generator-kw <kw>", "generator rating, kW (default 5)")
     .option("--tank-l <l>", "fuel tank, litres (default 100)")
     .option("--reserve <pct>", "battery reserve SoC, % (default 50 lead-acid, 20 LiFePO4)")
+    .option(
+      "--battery-monitor",
+      "the lead-acid bank has a battery monitor reporting SoC (default: Kasi estimates it)",
+    )
     .option("--legacy-mode <mode>", `first generation's mode: ${MODES.join(" | ")}`, "normal")
     .option("--policies <list>", `which to run: ${BACKTEST_POLICIES.join(",")} (default both)`)
     .option("--scenarios <n>", "scenarios per forward forecast", String(OUTLOOK_SCENARIOS))

@@ -18,8 +18,8 @@ export interface BacktestReport {
   site: BacktestSite;
   series: BacktestSeries;
   runs: PolicyRun[];
-  /** Wall-clock seconds per policy. */
-  seconds: Partial<Record<BacktestPolicy, number>>;
+  /** Wall-clock and CPU seconds per policy. */
+  seconds: Partial<Record<BacktestPolicy, { wallS: number; cpuS: number }>>;
 }
 
 const NAMES: Record<BacktestPolicy, string> = { kasi: "Kasi", legacy: "First generation" };
@@ -33,6 +33,11 @@ function f(x: number, digits: number): string {
   return Number.isFinite(x) ? x.toFixed(digits) : "-";
 }
 
+/** A figure with its unit, or "-" when there is none. */
+function u(x: number, digits: number, unit: string): string {
+  return Number.isFinite(x) ? `${x.toFixed(digits)} ${unit}` : "-";
+}
+
 /** The assumptions, in words, with the numbers they use. */
 export function describeBacktest(r: Omit<BacktestReport, "runs" | "seconds">): string[] {
   const { settings, site, series } = r;
@@ -40,15 +45,17 @@ export function describeBacktest(r: Omit<BacktestReport, "runs" | "seconds">): s
   const localStart = series.startMs + series.utcOffsetMin * 60_000;
   const lastLocal = localStart + (series.hours - 24) * HOUR_MS;
   const chem = p.chemistry === "lifepo4"
-    ? "LiFePO4 (BMS reports SoC)"
-    : "flooded lead-acid (no BMS)";
+    ? "LiFePO4 (its BMS reports SoC)"
+    : settings.size.batteryMonitor
+    ? "flooded lead-acid (a battery monitor reports SoC)"
+    : "flooded lead-acid (no BMS: Kasi estimates SoC)";
   const critical = site.dispatch.criticalSocPct ?? criticalSocPct(p.chemistry, p.reserveSocPct);
   const chargerW = site.sim.chargeCRate * p.capacityWh;
   const mode = settings.legacyMode;
   return [
-    `Backtest: ${series.hours / 24} days from ${day(localStart)} to ${
-      day(lastLocal)
-    } (site time, ` +
+    `Backtest: ${series.hours / 24} day${series.hours === 24 ? "" : "s"} from ${
+      day(localStart)
+    } to ${day(lastLocal)} (site time, ` +
     `UTC+${series.utcOffsetMin / 60}), ${settings.stepS / 60}-min steps, hourly inputs held ` +
     `within the hour, one plan an hour.`,
     `Site: Bauchi, Nigeria (${p.latitude}° N, ${p.longitude}° E). ${p.nominalV} V ${p.capacityWh} Wh ` +
@@ -57,15 +64,15 @@ export function describeBacktest(r: Omit<BacktestReport, "runs" | "seconds">): s
     `PV ${p.pvKwp} kWp (horizontal, performance ratio ${DEFAULT_PERFORMANCE_RATIO}, NOCT 45 °C). ` +
     `${p.generatorRatedKw} kW diesel (fuel F = 0.0332 · ${p.generatorRatedKw} + 0.2728 · P_out ` +
     `L/h, at least at 30 % load), ${p.tankL} L tank; charger ${chargerW} W (C/5).`,
-    `Load: Ouessant island grid 2016, hourly, scaled × ${
-      (series.loadScale * 1000).toExponential(3)
-    } ` +
-    `W per kW to a ${settings.meanLoadW} W mean over its year; each site day takes the load day ` +
-    `of the same weekday nearest the same calendar date, hour by local hour.`,
+    `Load: Ouessant island grid 2016, hourly, scaled by ${settings.meanLoadW} W / ` +
+    `${f(settings.meanLoadW / series.loadScale / 1000, 1)} kW (its year's mean); each site day ` +
+    `takes the load day of the same weekday nearest the same calendar date, hour by local hour.`,
     `Solar: Bauchi ESMAP station, measured hourly GHI and air temperature (the battery's too).`,
     `Refuelling, both policies: the tank is filled to the brim whenever it falls below ` +
     `${site.refuelBelowPct} %.`,
-    `Kasi: the device's decide() every step (SoC estimated from voltage and current, site ` +
+    `Kasi: the device's decide() every step (${
+      site.sim.sensors?.soc ? "SoC as reported" : "SoC estimated from voltage and current"
+    }, site ` +
     `settings: exercise weekly, warm-up 60 s, cool-down 180 s, minimum run 15 min); the backend's ` +
     `computeAdvice() every hour from the reported SoC, the load profile learned from the ` +
     `telemetry and a persistence solar forecast — clear sky × the last ${PERSISTENCE_WINDOW_H} h's ` +
@@ -165,11 +172,11 @@ function rows(site: BacktestSite): { title: string; rows: Row[] }[] {
 function errorRows(label: string, pick: (r: PolicyRun) => ErrorStats): Row[] {
   return [
     { label: `${label}: plans scored`, cell: (r) => `${pick(r).scored}` },
-    { label: "  mean absolute error", cell: (r) => `${f(pick(r).maeH, 1)} h` },
-    { label: "  P90 of the absolute error", cell: (r) => `${f(pick(r).p90AbsErrorH, 1)} h` },
+    { label: "  mean absolute error", cell: (r) => u(pick(r).maeH, 1, "h") },
+    { label: "  P90 of the absolute error", cell: (r) => u(pick(r).p90AbsErrorH, 1, "h") },
     {
       label: "  bias (predicted − actual)",
-      cell: (r) => `${pick(r).biasH >= 0 ? "+" : ""}${f(pick(r).biasH, 1)} h`,
+      cell: (r) => `${pick(r).biasH >= 0 ? "+" : ""}${u(pick(r).biasH, 1, "h")}`,
     },
     {
       label: "  actual within P10–P90",
@@ -201,14 +208,28 @@ function share(counts: Record<string, number>): string {
     .map(([k, n]) => `${k} ${Math.round(n / total * 100)} %`).join(", ");
 }
 
+/** Wraps a paragraph at `width` columns, continuation lines indented by two spaces. */
+function wrap(text: string, width = 100): string[] {
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      out.push(line);
+      line = `  ${word}`;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") out.push(line);
+  return out;
+}
+
 export function renderBacktestReport(r: BacktestReport): string {
-  const lines = describeBacktest(r);
+  const lines = describeBacktest(r).flatMap((p) => wrap(p));
   const predictionSection = {
     title: `"Hours until reserve" at each hourly plan (Kasi: forecast P50; first generation: ` +
       `predictRuntime)`,
     rows: [
       ...errorRows("all plans", (x) => x.predictions.all),
-      ...errorRows("battery above reserve", (x) => x.predictions.aboveReserve),
+      ...errorRows("above reserve", (x) => x.predictions.aboveReserve),
     ],
   };
   lines.push("", ...table(r.runs, [...rows(r.site), predictionSection]));
@@ -219,7 +240,10 @@ export function renderBacktestReport(r: BacktestReport): string {
       `Kasi's advice: modes ${share(kasi.modes)}; strategies ${share(kasi.strategies)}.`,
     );
   }
-  const times = r.runs.map((x) => `${NAMES[x.policy]} ${f(r.seconds[x.policy] ?? NaN, 1)} s`);
+  const times = r.runs.map((x) => {
+    const t = r.seconds[x.policy];
+    return `${NAMES[x.policy]} ${f(t?.wallS ?? NaN, 1)} s (CPU ${f(t?.cpuS ?? NaN, 1)} s)`;
+  });
   lines.push(`Run time: ${times.join(", ")}.`);
   return lines.join("\n");
 }

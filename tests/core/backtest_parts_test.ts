@@ -14,7 +14,6 @@ const load = parseOuessantLoad(
 const solar = parseBauchiSolar(
   await Deno.readTextFile(new URL("nigeria-bauchi-esmap-ghi-hourly.csv", DATA)),
 );
-const DAY_MS = 86_400_000;
 
 function near(actual: number, expected: number, tolerance: number, what: string) {
   assert.ok(
