@@ -62,8 +62,8 @@ export const LIFEPO4_SITE_SIZE: Readonly<BacktestSiteSize> = {
   ...DEFAULT_SITE_SIZE,
   chemistry: "lifepo4",
   reserveSocPct: 20,
-  // EVE LF280K: ≤ 0.25 mΩ per 280 Ah cell; four in series at 5000 / 12.8 ≈ 400 Ah (1.4 cells
-  // of 280 Ah in parallel) is 0.7 mΩ, plus the same cabling as the lead-acid bank.
+  // EVE LF280K: ≤ 0.25 mΩ per 280 Ah cell; four in series at 5000 Wh / 12 V = 417 Ah (1.5 cells
+  // of 280 Ah in parallel) is 4 · 0.25 · 280 / 417 = 0.67 mΩ, plus the lead-acid bank's cabling.
   internalResistanceOhm: 0.0025,
   batteryMonitor: true,
 };
