@@ -6,6 +6,7 @@ import { Command } from "@commander-js/extra-typings";
 import { loadDotEnv } from "./src/cli/env.ts";
 import { handleError } from "./src/cli/handle_error.ts";
 import { backendCommand } from "./src/cli/backend.ts";
+import { backtestCommand } from "./src/cli/backtest.ts";
 import { demoCommand } from "./src/cli/demo.ts";
 import { deviceCommand } from "./src/cli/device.ts";
 import { migrateCommand } from "./src/cli/migrate.ts";
@@ -24,7 +25,8 @@ export function buildProgram(): Command {
     .addCommand(deviceCommand())
     .addCommand(demoCommand())
     .addCommand(replayCommand())
-    .addCommand(simulateFleetCommand());
+    .addCommand(simulateFleetCommand())
+    .addCommand(backtestCommand());
   // Commander's usage errors come back as exceptions, so the one catch below sets every exit code.
   for (const command of [program, ...program.commands]) command.exitOverride();
   return program;

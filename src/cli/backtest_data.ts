@@ -3,21 +3,13 @@
  * measured load of the Ouessant island grid (2016) and measured irradiance at Bauchi, Nigeria
  * (2021-09-20 .. 2022-09-20). Parsed here, at the edge; a bad line is reported with its number.
  */
+import type { MeasuredLoadHour, MeasuredSolarHour } from "../core/backtest_series.ts";
 import { KasiError } from "../core/errors.ts";
 
-export interface LoadHour {
-  /** Wall-clock time as written in the file (local time of Ouessant), read as if UTC. */
-  localTime: Date;
-  loadKw: number;
-}
-
-export interface SolarHour {
-  /** Start of the hour, UTC. */
-  start: Date;
-  /** Mean global horizontal irradiance over the hour, W/m², never below 0. */
-  ghiWm2: number;
-  ambientC: number;
-}
+/** A parsed row of the load file (the type the backtest engine takes). */
+export type LoadHour = MeasuredLoadHour;
+/** A parsed row of the irradiance file. */
+export type SolarHour = MeasuredSolarHour;
 
 /**
  * Bauchi's logger writes local time without a zone; Nigeria keeps West Africa Time, UTC+1, all

@@ -115,17 +115,19 @@ export class FleetSite {
       this.#simNow = new Date(this.#simNow.getTime() + this.#intervalS * 1000);
       await driver.advance(this.#intervalS, this.#simNow);
       const readings = await driver.readSensors();
+      const { batteryV, loadW, genRunning } = readings;
+      // The simulator always reads these three; a driver that cannot gets no decision (agent.ts).
+      if (batteryV === null || loadW === null || genRunning === null) return;
       const { command } = this.#gate.active(wallNow);
-      const socPct = readings.socPct ??
-        socFromOcv(profile.chemistry, profile.nominalV, readings.batteryV);
+      const socPct = readings.socPct ?? socFromOcv(profile.chemistry, profile.nominalV, batteryV);
       const decision = decide({
         ...this.#memory,
         socPct,
-        batteryV: readings.batteryV,
-        loadW: readings.loadW,
+        batteryV,
+        loadW,
         pvW: readings.pvW,
         fuelPct: readings.fuelPct,
-        genRunning: readings.genRunning,
+        genRunning,
       }, { command, now: this.#simNow, profile });
       this.#memory = decision.memory;
       await driver.setOutputs({
@@ -140,13 +142,13 @@ export class FleetSite {
         time: wallNow,
         protocol: "v1",
         source: outputs.source,
-        batteryV: round(readings.batteryV, 2),
+        batteryV: round(batteryV, 2),
         batteryA: readings.batteryA === null ? null : round(readings.batteryA, 1),
         socPct: round(Math.min(100, Math.max(0, socPct)), 1),
         batteryTempC: readings.batteryTempC === null ? null : round(readings.batteryTempC, 1),
-        loadW: round(Math.max(0, readings.loadW), 0),
+        loadW: round(Math.max(0, loadW), 0),
         pvW: readings.pvW === null ? null : round(Math.max(0, readings.pvW), 0),
-        genRunning: readings.genRunning,
+        genRunning,
         genW: readings.genW === null ? null : round(Math.max(0, readings.genW), 0),
         fuelPct: readings.fuelPct === null ? null : round(readings.fuelPct, 1),
         shedTier: outputs.shedTier,

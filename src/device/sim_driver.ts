@@ -1,15 +1,10 @@
 /**
  * A `Driver` over the physics simulator; simulated time moves only when `advance` is called.
- *
- * Two things the policy does that the physics step (src/core/simulator.ts) does not model are
- * modelled here, at the hardware boundary where they belong:
- * - A generator running while the load is not switched to it (warm-up, cool-down) is unloaded:
- *   its contactor is open, so it neither feeds the load nor charges the battery, and it burns
- *   its no-load fuel F0 · P_rated (the HOMER curve at zero output, src/core/generator.ts).
- * - The charger limit of load following (`genChargeLimitW`) caps what the generator puts into
- *   the battery; the step's charge limit is the site's C-rate, so it is lowered to the limit.
+ * The physics (src/core/simulator.ts) models what the outputs mean: a generator running while
+ * the load is on the battery (warm-up, cool-down) runs unloaded on its no-load fuel, and the
+ * charger limit of load following (`genChargeLimitW`) caps what the generator puts into the
+ * battery — the same physics the backtest runs.
  */
-import { fuelRateLph } from "../core/generator.ts";
 import { MAX_SHED_TIER } from "../core/policy.ts";
 import {
   initialSimState,
@@ -68,33 +63,11 @@ export class SimDriver implements Driver {
           `Cannot advance the simulation: dtS must be a finite number ≥ 0, got ${dtS}`,
         );
       }
-      const o = this.#outputs;
-      const { profile } = this.site;
-      const unloaded = o.genRun && o.source !== "generator";
-      const limitW = o.source === "generator" ? o.genChargeLimitW ?? null : null;
-      const site = limitW === null ? this.site : {
-        ...this.site,
-        chargeCRate: Math.min(this.site.chargeCRate, limitW / profile.capacityWh),
-      };
-      const next = step(site, this.#state, {
+      const { state, readings } = step(this.site, this.#state, {
         dtS,
         now,
-        outputs: unloaded ? { ...o, genRun: false } : o,
+        outputs: this.#outputs,
       });
-      let { state, readings } = next;
-      if (unloaded && !state.genFailed && state.fuelL > 0 && profile.generatorRatedKw > 0) {
-        const fuelL = Math.max(
-          0,
-          state.fuelL - fuelRateLph(profile.generatorRatedKw, 0) * dtS / 3600,
-        );
-        state = { ...state, fuelL, genRunning: fuelL > 0 };
-        readings = {
-          ...readings,
-          genRunning: fuelL > 0,
-          genW: 0,
-          fuelPct: readings.fuelPct === null ? null : fuelL / profile.tankL * 100,
-        };
-      }
       this.#state = state;
       this.#readings = readings;
     });

@@ -32,6 +32,8 @@ const SITE: SimSite = {
   internalResistanceOhm: 0.004,
   chargeCRate: 0.2,
   seed: 1,
+  // 80 °F, the BCI table's temperature: the rest voltage is the table's own.
+  fixedAmbientC: (80 - 32) / 1.8,
 };
 const EQUINOX_NOON = new Date("2026-03-20T12:00:00Z");
 const ON_BATTERY: SimOutputs = { source: "battery", genRun: false, shedTier: 0 };
@@ -102,13 +104,16 @@ Deno.test("solarElevationDeg() is 0° six hours before solar noon and about −9
   assert.ok(solarElevationDeg(0, 0, new Date("2026-03-20T00:00:00Z")) < -88);
 });
 
-Deno.test("pvPowerW() is kWp · 1000 · sin(elevation) · clearness · 0.8", () => {
+Deno.test("pvPowerW() is Haurwitz clear sky × clearness through the PV model", () => {
   const site: SimSite = { ...SITE, profile: { ...SITE.profile, pvKwp: 2 }, fixedClearness: 1 };
-  // At solar noon elevation ≈ 90° − 0.04° → sin ≈ 1.0000: 2 · 1000 · 1 · 1 · 0.8 = 1600 W.
+  // At solar noon on the equinox at 0°, 0° the zenith is ≈ 0.04°: Haurwitz GHI =
+  // 1098 · e^(−0.057) = 1037.16 W/m². At 25 °C air the NOCT cell is 25 + 25 · 1037.16 / 800 =
+  // 57.41 °C, derate 1 − 0.004 · 32.41 = 0.87035: 2 kWp · 1.03716 · 0.825 · 0.87035 = 1489.4 W.
   const noon = solarNoonUtc(0, EQUINOX_NOON);
-  near(pvPowerW(site, noon), 1600, 1, "clear noon");
-  // Clearness 0.5 halves it: 800 W.
-  near(pvPowerW({ ...site, fixedClearness: 0.5 }, noon), 800, 1, "half-clear noon");
+  near(pvPowerW(site, noon, { ambientC: 25 }), 1489.4, 0.5, "clear noon");
+  // Clearness 0.5: 518.58 W/m², cell 25 + 16.21 = 41.21 °C, derate 0.93517:
+  // 2 · 0.51858 · 0.825 · 0.93517 = 800.2 W.
+  near(pvPowerW({ ...site, fixedClearness: 0.5 }, noon, { ambientC: 25 }), 800.2, 0.5, "half");
   assert.equal(pvPowerW(site, new Date("2026-03-20T00:00:00Z")), 0);
 });
 
@@ -121,16 +126,25 @@ Deno.test("dailyClearness() is the same for a seed and day, and stays within 0.4
   }
 });
 
-Deno.test("step() drains load · 1 h / capacity from the battery with no PV", () => {
-  // 500 W · 1 h / 5000 Wh = 10 %: 80 % → 70 %, in one step or in 360 steps of 10 s.
+Deno.test("step() drains the battery through its sag and Peukert with no PV", () => {
+  // OCV at 80 % = 12.45 + 0.20 · 5/25 = 12.49 V. The sag per ampere is b = R + 6 cells ·
+  // (0.27 / (0.80 + 0.15074)^1.5 + 0.02) / 416.667 Ah = 0.004 + 0.0044820 = 0.0084820 Ω; V·I =
+  // 500 W with V = 12.49 − b·I: I = (12.49 − √(12.49² − 4 · 0.008482 · 500)) / (2 · 0.008482)
+  // = 41.1839 A at 12.1407 V. Peukert (k 1.25, I_20 = 416.667 / 20 = 20.833 A): 41.1839 ·
+  // (41.1839 / 20.833)^0.25 = 48.8337 A effective; one hour: 48.8337 / 416.667 Ah = 11.7201 %
+  // → 68.2799 %.
   const one = step(SITE, simState(80), { dtS: 3600, now: EQUINOX_NOON, outputs: ON_BATTERY });
-  near(one.state.socPct, 70, 1e-9, "one step");
-  let s = simState(80);
-  for (let i = 0; i < 360; i++) {
-    s = step(SITE, s, { dtS: 10, now: EQUINOX_NOON, outputs: ON_BATTERY }).state;
-  }
-  near(s.socPct, 70, 1e-9, "360 steps");
+  near(one.state.socPct, 68.2799, 1e-3, "one step");
+  near(one.readings.batteryA!, -41.1839, 1e-3, "current");
   assert.equal(one.state.fuelL, 50);
+  // Below the 20-hour current Peukert gives more than the lossless count: 100 W is 8.0504 A,
+  // 8.0504 · (8.0504 / 20.833)^0.25 = 6.3472 A → 1.5233 % in an hour, not 100 / 5000 = 2 %.
+  const slow = step(withLoad(100), simState(80), {
+    dtS: 3600,
+    now: EQUINOX_NOON,
+    outputs: ON_BATTERY,
+  });
+  near(80 - slow.state.socPct, 1.5233, 1e-3, "slow discharge");
 });
 
 Deno.test("step() burns the fuel curve's litres while the generator carries the load", () => {
@@ -145,18 +159,68 @@ Deno.test("step() burns the fuel curve's litres while the generator carries the 
   assert.equal(r.state.socPct, 100);
   assert.equal(r.readings.genW, 2000);
   assert.equal(r.readings.loadW, 2000);
+  // A full lead-acid battery floats: the charger holds 2.25 V/cell = 13.50 V.
+  near(r.readings.batteryV, 13.5, 1e-9, "float voltage");
   // 500 W is below the 30 % minimum (1.5 kW): F = 0.166 + 0.2728 · 1.5 = 0.5752 L.
   const light = step(SITE, simState(100), { dtS: 3600, now: EQUINOX_NOON, outputs: ON_GENERATOR });
   near(50 - light.state.fuelL, 0.5752, 1e-9, "fuel at minimum load");
 });
 
-Deno.test("step() charges at C/5 from a running generator", () => {
-  // C/5 of 5000 Wh = 1000 W for 1 h: +20 %, 50 % → 70 %. Output 500 + 1000 = 1.5 kW:
-  // F = 0.166 + 0.2728 · 1.5 = 0.5752 L.
-  const r = step(SITE, simState(50), { dtS: 3600, now: EQUINOX_NOON, outputs: ON_GENERATOR });
-  near(r.state.socPct, 70, 1e-9, "SoC");
-  near(50 - r.state.fuelL, 0.5752, 1e-9, "fuel");
-  assert.equal(r.readings.genW, 1500);
+Deno.test("step() charges in bulk at the charger's C/5 from a running generator", () => {
+  // C/5 of 5000 Wh = 1000 W offered at 50 %. While charging V = OCV + b · I with
+  // b = R + 6 · (0.48 / 0.5^1.2 + 0.036) / 416.667 Ah = 0.004 + 6 · 1.13875 / 416.667 =
+  // 0.020398 Ω; V·I = 1000 W: I = (−12.24 + √(12.24² + 4 · 0.020398 · 1000)) / (2 · 0.020398)
+  // = 72.854 A at 13.726 V, under the 14.40 V absorption: bulk. Ten minutes store
+  // 72.854 · 0.95 · (1/6) h / 416.667 Ah = 2.7685 %. Output 500 + 1000 = 1.5 kW:
+  // 0.5752 L/h · 1/6 h = 0.095867 L.
+  const r = step(SITE, simState(50), { dtS: 600, now: EQUINOX_NOON, outputs: ON_GENERATOR });
+  near(r.flows.socEndPct - 50, 2.7685, 1e-3, "SoC");
+  near(r.readings.batteryA!, 72.854, 1e-3, "current");
+  near(50 - r.state.fuelL, 0.095867, 1e-6, "fuel");
+  assert.equal(r.flows.chargeStage, "bulk");
+  near(r.readings.genW!, 1500, 1e-9, "output");
+  // The voltage is read at the new SoC with the same current: higher than 13.726 V, below 14.4.
+  assert.ok(r.readings.batteryV > 13.726 && r.readings.batteryV < 14.4, `${r.readings.batteryV}`);
+});
+
+Deno.test("step() holds the absorption voltage and the current tapers near full", () => {
+  // At 85 % (OCV 12.53 V) b = 0.004 + 6 · (0.48 / 0.15^1.2 + 0.036) / 416.667 = 0.071844 Ω:
+  // 14.40 V lets (14.40 − 12.53) / 0.071844 = 26.022 A in, 374.72 W of the 1000 W offered.
+  // The generator gives 500 + 374.72 = 874.72 W and burns at its 1.5 kW minimum.
+  const r = step(SITE, simState(85), { dtS: 600, now: EQUINOX_NOON, outputs: ON_GENERATOR });
+  assert.equal(r.flows.chargeStage, "absorption");
+  near(r.readings.batteryA!, 26.022, 1e-3, "current");
+  near(r.readings.batteryV, 14.4, 1e-9, "absorption voltage");
+  near(r.readings.genW!, 874.72, 1e-2, "generator output");
+  near(50 - r.state.fuelL, 0.5752 / 6, 1e-9, "fuel at minimum load");
+  // Ten minutes: 26.022 · 0.95 / 6 / 416.667 = 0.98884 %.
+  near(r.state.socPct - 85, 0.98884, 1e-4, "SoC");
+});
+
+Deno.test("step() runs a generator that does not carry the load unloaded (warm-up, cool-down)", () => {
+  // Source battery, run signal on: the battery carries 500 W (68.2799 % after 1 h, as above)
+  // and the generator burns F0 · 5 kW = 0.166 L/h with no output and no charging.
+  const r = step(SITE, simState(80), {
+    dtS: 3600,
+    now: EQUINOX_NOON,
+    outputs: { source: "battery", genRun: true, shedTier: 0 },
+  });
+  near(r.state.socPct, 68.2799, 1e-3, "SoC");
+  near(50 - r.state.fuelL, 0.166, 1e-9, "no-load fuel");
+  assert.deepEqual([r.readings.genRunning, r.readings.genW], [true, 0]);
+});
+
+Deno.test("step() caps the generator's charging at the decision's genChargeLimitW", () => {
+  // 300 W offered at 50 % (b = 0.020398 Ω): I = (−12.24 + √(12.24² + 4 · 0.020398 · 300)) /
+  // 0.040796 = 23.583 A (V·I = 300 W); the generator gives 500 + 300 = 800 W.
+  const r = step(SITE, simState(50), {
+    dtS: 600,
+    now: EQUINOX_NOON,
+    outputs: { ...ON_GENERATOR, genChargeLimitW: 300 },
+  });
+  near(r.readings.batteryA!, 23.583, 1e-3, "current");
+  near(r.flows.genToBatteryW, 300, 1e-9, "charge");
+  near(r.readings.genW!, 800, 1e-9, "output");
 });
 
 Deno.test("step() reduces the load by shed tier and to 0 on shutdown", () => {
@@ -180,11 +244,33 @@ Deno.test("step() reduces the load by shed tier and to 0 on shutdown", () => {
   assert.equal(off.state.socPct, 80);
 });
 
-Deno.test("step() sags the terminal voltage by I · R under load", () => {
-  // OCV at 50 % = 12.24 V (BCI). 612 W / 12.24 V = 50 A; 50 A · 0.004 Ω = 0.2 V → 12.04 V.
+Deno.test("step() sags the terminal voltage under load", () => {
+  // OCV at 50 % = 12.24 V (BCI). b = 0.004 + 6 · (0.27 / 0.65074^1.5 + 0.02) / 416.667 =
+  // 0.0116945 Ω; 612 W: I = (12.24 − √(12.24² − 4 · 0.0116945 · 612)) / (2 · 0.0116945) =
+  // 52.6483 A, V = 12.24 − 0.0116945 · 52.6483 = 11.6243 V (V·I = 612 W).
   const r = step(withLoad(612), simState(50), { dtS: 0, now: EQUINOX_NOON, outputs: ON_BATTERY });
-  near(r.readings.batteryV, 12.04, 1e-9, "terminal V");
-  near(r.readings.batteryA!, -50, 1e-9, "current");
+  near(r.readings.batteryV, 11.6243, 1e-4, "terminal V");
+  near(r.readings.batteryA!, -52.6483, 1e-3, "current");
+});
+
+Deno.test("step() replays measured demand, irradiance and air temperature", () => {
+  // 2 kWp under 500 W/m² at 30 °C air: cell 30 + 25 · 500 / 800 = 45.625 °C, derate
+  // 1 − 0.004 · 20.625 = 0.9175: 2 · 0.5 · 0.825 · 0.9175 = 756.94 W. Demand 300 W: PV serves it
+  // and offers 456.94 W to the battery at 50 % (bulk); nothing is curtailed or unserved.
+  const site: SimSite = { ...SITE, profile: { ...SITE.profile, pvKwp: 2 } };
+  const r = step(site, simState(50), {
+    dtS: 300,
+    now: new Date("2026-03-20T00:00:00Z"),
+    outputs: ON_BATTERY,
+    demandW: 300,
+    ghiWm2: 500,
+    ambientC: 30,
+  });
+  near(r.flows.pvAvailableW, 756.94, 1e-2, "PV");
+  assert.deepEqual([r.flows.demandW, r.flows.pvToLoadW, r.flows.unservedW], [300, 300, 0]);
+  near(r.flows.pvToBatteryW, 456.94, 1e-2, "PV to battery");
+  near(r.flows.pvCurtailedW, 0, 1e-9, "curtailed");
+  assert.equal(r.readings.batteryTempC, 30);
 });
 
 Deno.test("step() stops the generator when the tank runs dry", () => {
@@ -201,15 +287,21 @@ Deno.test("step() stops the generator when the tank runs dry", () => {
   assert.equal(failed.readings.genRunning, false);
 });
 
-Deno.test("step() clamps SoC to 0..100 and drops the load of an empty battery", () => {
+Deno.test("step() clamps SoC to 0..100 and cuts the load off under the end voltage", () => {
+  // At 1 % (OCV 11.8968 V) b = 0.004 + 6 · (0.27 / 0.16074^1.5 + 0.02) / 416.667 = 0.064618 Ω:
+  // 500 W would take 64.92 A at 11.8968 − 4.195 = 7.70 V, under 6 · 1.75 = 10.5 V: the inverter
+  // disconnects the load, nothing is drawn, the battery reads its rest voltage.
   const empty = step(SITE, simState(1), { dtS: 3600, now: EQUINOX_NOON, outputs: ON_BATTERY });
-  assert.equal(empty.state.socPct, 0);
+  assert.deepEqual([empty.state.socPct, empty.readings.loadW, empty.flows.unservedW], [1, 0, 500]);
+  near(empty.readings.batteryV, 11.8968, 1e-9, "rest voltage");
   const dead = step(SITE, simState(0), { dtS: 60, now: EQUINOX_NOON, outputs: ON_BATTERY });
   assert.equal(dead.readings.loadW, 0);
-  // 3 kWp at noon ≈ 2400 W into a full battery: curtailed, SoC stays 100.
+  // 3 kWp at noon ≈ 2200 W into a full battery: what the 500 W load does not take is
+  // curtailed, and SoC stays 100.
   const sunny: SimSite = { ...SITE, profile: { ...SITE.profile, pvKwp: 3 }, fixedClearness: 1 };
   const full = step(sunny, simState(100), { dtS: 3600, now: EQUINOX_NOON, outputs: ON_BATTERY });
   assert.equal(full.state.socPct, 100);
+  near(full.flows.pvCurtailedW, full.flows.pvAvailableW - 500, 1e-9, "curtailed");
 });
 
 Deno.test("step() gives the same readings for the same seed, different for another", () => {
