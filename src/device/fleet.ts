@@ -35,6 +35,8 @@ const CONNECT_TIMEOUT_MS = 30_000;
 
 export class Fleet {
   readonly metrics = new FleetMetrics();
+  /** Ticks under way (each never throws). */
+  readonly #ticking = new Set<Promise<void>>();
   readonly #o: FleetOptions;
   readonly #sites: FleetSite[] = [];
   readonly #bySite = new Map<string, FleetSite>();
@@ -89,6 +91,8 @@ export class Fleet {
   async stop(): Promise<void> {
     this.#running = false;
     clearTimeout(this.#timer);
+    // A tick under way publishes when it ends: let it, before the farewell and the disconnect.
+    await Promise.all(this.#ticking);
     for (const [i, site] of this.#sites.entries()) {
       if (this.#started[i]) site.farewell();
       // As when announcing: let the socket drain between chunks of a large fleet, or mqtt.js
@@ -112,7 +116,11 @@ export class Fleet {
       const wallNow = new Date();
       let due = t0 + cycle * periodMs + (cursor / n) * periodMs;
       while (due <= now) {
-        if (this.#started[cursor]) void this.#sites[cursor]!.tick(wallNow);
+        if (this.#started[cursor]) {
+          const tick = this.#sites[cursor]!.tick(wallNow);
+          this.#ticking.add(tick);
+          void tick.finally(() => this.#ticking.delete(tick));
+        }
         if (++cursor === n) {
           cursor = 0;
           cycle++;
@@ -146,7 +154,10 @@ export class Fleet {
       if (open) c.connectionsOpen--;
       open = false;
     });
-    client.on("error", () => c.connectionErrors++);
+    client.on("error", (error) => {
+      c.connectionErrors++;
+      this.metrics.lastErrors.connection = error.message;
+    });
   }
 
   async #startPerSite() {

@@ -40,6 +40,13 @@ export interface FleetCounts {
   connectionErrors: number;
 }
 
+/** The newest error of each kind, for the report and for tests to say what went wrong. */
+export interface FleetErrors {
+  publish: string | null;
+  connection: string | null;
+  tick: string | null;
+}
+
 export interface RoundTrip {
   count: number;
   p50Ms: number | null;
@@ -63,6 +70,7 @@ export class FleetMetrics {
     publishErrors: 0,
     connectionErrors: 0,
   };
+  readonly lastErrors: FleetErrors = { publish: null, connection: null, tick: null };
   #samples = new Float64Array(1024);
   #n = 0;
   /** Where the current report window starts in the samples. */

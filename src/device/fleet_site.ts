@@ -50,6 +50,7 @@ export class FleetSite {
   #simNow: Date;
   #memory: PolicyMemory;
   #seq = -1;
+  #farewelled = false;
   #busy = false;
   #commanded = false;
   /** Wall-clock ms of the last KEPT_TS telemetry messages, oldest first (a ring). */
@@ -102,6 +103,9 @@ export class FleetSite {
   /** The clean stop's retained `offline` (a shared connection has no per-site last will). */
   farewell(): void {
     this.#send(v1Topic(this.siteId, "status"), "offline", true);
+    // Offline now: a command still arriving while the connection closes is not acknowledged with
+    // an event, which the closing client could only fail to send.
+    this.#farewelled = true;
   }
 
   /** One control step: physics, decision, outputs, telemetry. Never throws. */
@@ -169,7 +173,7 @@ export class FleetSite {
         qos: 1,
         retain: false,
       }, (error) => {
-        if (error) this.#metrics.counts.publishErrors++;
+        if (error) this.#publishFailed(error);
         else this.#metrics.counts.telemetryAcked++;
       });
       if (decision.changed.length > 0) {
@@ -180,11 +184,17 @@ export class FleetSite {
           decision.reasons,
         );
       }
-    } catch {
+    } catch (error) {
       this.#metrics.counts.publishErrors++;
+      this.#metrics.lastErrors.tick = `${this.siteId}: ${(error as Error).stack ?? error}`;
     } finally {
       this.#busy = false;
     }
+  }
+
+  #publishFailed(error: Error) {
+    this.#metrics.counts.publishErrors++;
+    this.#metrics.lastErrors.publish = `${this.siteId}: ${error.message}`;
   }
 
   /** A message on the site's command topic, `arrivedAtMs` on the wall clock. */
@@ -229,11 +239,11 @@ export class FleetSite {
   }
 
   #send(topic: string, payload: string, retain: boolean) {
-    if (!this.#link) return;
+    if (!this.#link || this.#farewelled) return;
     this.#metrics.counts.otherSent++;
     this.#onPublished?.({ topic, payload, atMs: Date.now(), retain });
     this.#link.publish(topic, payload, { qos: 1, retain }, (error) => {
-      if (error) this.#metrics.counts.publishErrors++;
+      if (error) this.#publishFailed(error);
     });
   }
 }
