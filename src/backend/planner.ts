@@ -6,7 +6,7 @@
  */
 import type mqtt from "mqtt";
 import type postgres from "postgres";
-import { adviceChanged, commandFromAdvice, computeAdvice } from "../core/advice.ts";
+import { type Advice, adviceChanged, commandFromAdvice, computeAdvice } from "../core/advice.ts";
 import { encodeCommandV1, encodeLegacyCommand, type StrategicCommand } from "../core/command.ts";
 import type { Logger } from "../core/log.ts";
 import { legacyCommandTopic, v1Topic } from "../core/topics.ts";
@@ -69,6 +69,8 @@ export class Planner {
   /** Sites being planned now; a site asked for again meanwhile is planned once more after. */
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
+  /** What each site's newest advice was computed from. */
+  readonly #advisedOn = new Map<string, AdviceBasis>();
   /** When each site's last command went out, on the wall clock. */
   readonly #sentAtWallMs = new Map<string, number>();
   /** When each site's fuel history was last read (see #learnFuel). */
@@ -165,29 +167,28 @@ export class Planner {
     };
   }
 
-  async #plan(siteId: string): Promise<void> {
-    const state = this.#o.sites.get(siteId);
-    if (!state?.latest) return;
-    const profile = profileOf(state);
-    const now = this.#o.now();
-    // The hourly solar forecast (forecastFor(...).solar) is not used here yet: the forward
-    // prediction will run on it.
+  /** Fresh advice for a site: weather, fuel curve, load and solar forecasts, forward forecast. */
+  async #advise(
+    state: SiteState,
+    ctx: { profile: SiteProfile; soc: SocEstimate; now: Date },
+  ): Promise<Advice> {
+    const { profile, soc, now } = ctx;
+    const latest = state.latest!;
     const siteWeather = hasLocation(profile)
       ? await this.#o.weather.forecastFor(profile, now)
       : null;
     const weather = siteWeather?.classification ?? unknownWeather("site location not set");
     const solar = siteWeather?.solar ?? null;
-    const latest = state.latest;
     await this.#learnFuel(state, profile, now);
-    const soc = state.soc ?? fallbackSoc(profile, latest);
-    const advice = computeAdvice({
+    return computeAdvice({
       profile,
       latest,
       now,
       soc: {
         socPct: soc.socPct,
         uncertaintyPct: soc.uncertaintyPct,
-        fromVoltage: soc.method !== "bms" && soc.method !== "coulomb",
+        fromVoltage: soc.method !== "bms" && soc.method !== "coulomb" &&
+          soc.method !== "full-charge",
       },
       load: loadForecaster(state.loadProfile ?? newLoadProfile(), {
         fallbackLoadW: latest.loadW,
@@ -202,10 +203,37 @@ export class Planner {
       weather,
       fuelCurve: state.fuel?.curve,
     });
-    state.advice = advice;
+  }
+
+  async #plan(siteId: string): Promise<void> {
+    const state = this.#o.sites.get(siteId);
+    if (!state?.latest) return;
+    const profile = profileOf(state);
+    const now = this.#o.now();
+    const latest = state.latest;
+    const soc = state.soc ?? fallbackSoc(profile, latest);
     const intervalMs = this.#o.commandIntervalS * 1000;
     const due = !state.lastCommand ||
       now.getTime() - state.lastCommand.issuedAt.getTime() >= intervalMs;
+    const basis: AdviceBasis = {
+      atMs: now.getTime(),
+      socPct: soc.socPct,
+      fuelPct: latest.fuelPct,
+      source: latest.source,
+      genRunning: latest.genRunning,
+      shedTier: latest.shedTier,
+      storedProfile: state.storedProfile,
+    };
+    // The forward forecast is the costly part of a plan (milliseconds): between commands it is
+    // run again only when what it starts from has moved enough to matter.
+    const advisedOn = this.#advisedOn.get(siteId);
+    const holds = !due && state.advice !== null && advisedOn !== undefined &&
+      basisHolds(advisedOn, basis);
+    const advice = holds ? state.advice! : await this.#advise(state, { profile, soc, now });
+    if (!holds) {
+      state.advice = advice;
+      this.#advisedOn.set(siteId, basis);
+    }
     if (!due && !adviceChanged(state.sentAdvice, advice)) return;
     // Changed advice goes out early, but not more often than this: a site charging fast (or a
     // simulation at 300×) must not flood the link with a command per message.
@@ -240,6 +268,36 @@ export class Planner {
     this.#o.onCommandSent(command);
     this.#o.log.debug("command sent", { siteId, seq, mode: command.mode, topic });
   }
+}
+
+/**
+ * Advice is computed again between commands once it is this old (planner clock), or when the
+ * site's SoC or fuel moved this many points, or its source, generator or shedding changed, or
+ * its profile was replaced. 2 points of SoC move battery hours by 2/50 = 4 % on a lead-acid
+ * bank's usable half, under the 10 % that makes advice "changed" (advice.ts).
+ */
+export const ADVICE_REFRESH_MS = 5 * 60_000;
+export const ADVICE_MOVE_PCT = 2;
+
+export interface AdviceBasis {
+  atMs: number;
+  socPct: number;
+  fuelPct: number | null;
+  source: TelemetryRecord["source"];
+  genRunning: boolean;
+  shedTier: number | null;
+  /** The operator's or announced profile (its identity changes when it is replaced). */
+  storedProfile: SiteProfile | null;
+}
+
+/** Whether advice computed on `b` still stands for a site now at `next`. */
+export function basisHolds(b: AdviceBasis, next: AdviceBasis): boolean {
+  const moved = (x: number | null, y: number | null) =>
+    x === null || y === null ? x !== y : Math.abs(x - y) >= ADVICE_MOVE_PCT;
+  return next.atMs - b.atMs < ADVICE_REFRESH_MS &&
+    !moved(b.socPct, next.socPct) && !moved(b.fuelPct, next.fuelPct) &&
+    b.source === next.source && b.genRunning === next.genRunning &&
+    b.shedTier === next.shedTier && b.storedProfile === next.storedProfile;
 }
 
 /**

@@ -10,7 +10,9 @@
  *    voltage's band, or replaced by it when the two disagree. Under load the voltage is first
  *    corrected, V_ocv ≈ V − I·R, and may pull the count down only when its whole band lies below
  *    the count's for lowVoltagePersistS (a drifted count, a faded battery) — never on one dip.
- *    The first estimate, with nothing to count from, is that corrected voltage.
+ *    The first estimate, with nothing to count from, is that corrected voltage. At the end of a
+ *    charge the count is synchronised to 100 %, as battery monitors do: the terminal voltage at
+ *    or above chargedVPerCell with the current at most tailCurrentA for chargedDetectS.
  * 3. Without a current reading: the loaded voltage, read with a wider error (an unknown current
  *    up to unknownCurrentA times R may be hiding in it). A fall must persist lowVoltagePersistS
  *    before the estimate follows, and then it falls to the highest reading of that run; the
@@ -34,7 +36,9 @@ export type SocMethod =
   /** Terminal voltage corrected for I·R (first reading, or a persistent low voltage). */
   | "ocv-corrected"
   /** Loaded voltage without a current reading. */
-  | "voltage-loaded";
+  | "voltage-loaded"
+  /** Synchronised to 100 % at the end of a charge (charged voltage and tail current held). */
+  | "full-charge";
 
 export interface SocSample {
   time: Date;
@@ -68,6 +72,11 @@ export interface SocEstimate {
   holding: boolean;
   /** Start of the present rest; null when not resting or without a current reading. */
   restSince: Date | null;
+  /**
+   * Since when the battery has held the charged voltage with no more than the tail current;
+   * null when it does not, or without a current reading.
+   */
+  chargedSince: Date | null;
   lowVoltage: LowVoltageRun | null;
   /** The sample's current, for the next step's trapezoid. */
   batteryA: number | null;
@@ -92,7 +101,14 @@ export function updateSocEstimate(
   const gap = dtS > p.maxGapS;
   const resting = batteryA !== null && Math.abs(batteryA) <= p.restCurrentA;
   const restSince = resting ? (prev?.restSince && !gap ? prev.restSince : time) : null;
-  const base = { time, restSince, batteryA };
+  // Full charge, as a battery monitor detects it: the charger holds the battery at or above the
+  // charged voltage while what it still takes (or, within rest noise, gives) is under the tail.
+  const charged = batteryA !== null && batteryA >= -p.restCurrentA &&
+    batteryA <= p.tailCurrentA &&
+    sample.batteryV >=
+      p.chargedVPerCell * cellsInSeries(options.profile.chemistry, options.profile.nominalV);
+  const chargedSince = charged ? (prev?.chargedSince && !gap ? prev.chargedSince : time) : null;
+  const base = { time, restSince, chargedSince, batteryA };
 
   if (sample.bmsSocPct !== null) {
     return {
@@ -128,7 +144,12 @@ export function updateSocEstimate(
     let lowVoltage: LowVoltageRun | null = null;
     const rested = restSince !== null && (time.getTime() - restSince.getTime()) / 1000 >=
         p.restTimeS;
-    if (rested) {
+    const full = chargedSince !== null &&
+      (time.getTime() - chargedSince.getTime()) / 1000 >= p.chargedDetectS;
+    if (full) {
+      // The count's drift (Peukert, efficiency, a first reading under load) ends here.
+      est = { socPct: 100, uncertaintyPct: p.fullChargeUncertaintyPct, method: "full-charge" };
+    } else if (rested) {
       const anchored = anchorAtRest(est, reading.band);
       if (anchored) est = { ...anchored, method: "ocv-rest" };
     } else if (!resting && !onCharge && reading.band.highPct < est.socPct - est.uncertaintyPct) {

@@ -32,6 +32,14 @@ export interface SocEstimatorParams extends CoulombParams {
   bmsUncertaintyPct: number;
   /** Longest gap between samples counted without widening the uncertainty (s). Default 900. */
   maxGapS: number;
+  /** Full-charge detection: terminal voltage per cell at or above this… */
+  chargedVPerCell: number;
+  /** …with the charging current at most this (A)… */
+  tailCurrentA: number;
+  /** …for this long (s) synchronises the count to 100 %. */
+  chargedDetectS: number;
+  /** Half-width given to the SoC right after that synchronisation. */
+  fullChargeUncertaintyPct: number;
 }
 
 /**
@@ -113,6 +121,16 @@ export function socEstimatorParams(
     countErrorFrac: 0.05,
     bmsUncertaintyPct: 5,
     maxGapS: 900,
+    // Victron's battery monitors (BMV-700 series, SmartShunt manuals, "Synchronisation"):
+    // charged voltage 13.2 V on a 12 V lead-acid battery (2.2 V per cell) and, as they advise,
+    // 0.2 V under the charger's float; tail current 4 % of capacity; detection time 3 min.
+    // LiFePO4: 0.2 V under the 13.5 V float of a 12 V pack (3.375 V per cell, as the simulator's
+    // charger) = 3.325 V per cell. After it the SoC is 100 − 0 / +3: at a 4 % tail the charge
+    // still to go is a few percent at most (the absorption taper), hence ± 3 points.
+    chargedVPerCell: lithium ? 3.325 : 2.2,
+    tailCurrentA: 0.04 * capacityAh,
+    chargedDetectS: 180,
+    fullChargeUncertaintyPct: 3,
     ...overrides,
   };
   validate(params);
@@ -138,6 +156,10 @@ function validate(p: SocEstimatorParams) {
     "lowVoltagePersistS",
     "countErrorFrac",
     "bmsUncertaintyPct",
+    "chargedVPerCell",
+    "tailCurrentA",
+    "chargedDetectS",
+    "fullChargeUncertaintyPct",
   ] as const;
   for (const key of nonNegative) {
     if (!(p[key] >= 0) || !Number.isFinite(p[key])) {

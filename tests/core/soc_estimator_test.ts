@@ -335,3 +335,45 @@ Deno.test("updateSocEstimate() on the real LiFePO4 bank: 8 days in 50 mV stay a 
     assert.ok(prev.uncertaintyPct <= 26.809375 + 1e-9, `±${prev.uncertaintyPct}`);
   }
 });
+
+Deno.test("updateSocEstimate() synchronises to 100 % after 3 min at the charged voltage and tail current", () => {
+  // A count that drifted: it says 70 %. The charger holds 14.4 V (absorption) and the current
+  // tapers; Victron's rule for a 12 V lead-acid bank: ≥ 13.2 V with ≤ 4 % of 100 Ah = 4 A for
+  // 3 min. Each 60 s sample at 3 A adds 3 · 0.95 · (60/3600) / 100 · 100 = 0.0475 points.
+  const start = updateSocEstimate(null, at(0, { bmsSocPct: 70, batteryA: 3 }), { profile: LEAD });
+  const drifted = { ...start, method: "coulomb" as const, uncertaintyPct: 8 };
+  const samples = [60, 120, 180, 240].map((s) => at(s, { batteryV: 14.4, batteryA: 3 }));
+  const [e60, e120, e180, e240] = run(LEAD, drifted, samples);
+  // The detection clock starts at the first sample that qualifies (60 s): 180 s later is 240 s.
+  near(e180!.socPct, 70 + 3 * 0.0475, 1e-9, "still counting at 180 s");
+  assert.equal(e180!.method, "coulomb");
+  assert.deepEqual(e60!.chargedSince, new Date(T0 + 60_000));
+  assert.deepEqual(e120!.chargedSince, new Date(T0 + 60_000));
+  assert.deepEqual([e240!.socPct, e240!.uncertaintyPct, e240!.method], [100, 3, "full-charge"]);
+});
+
+Deno.test("updateSocEstimate() does not call a battery full above the tail current or below the charged voltage", () => {
+  const start = updateSocEstimate(null, at(0, { bmsSocPct: 70, batteryA: 0 }), { profile: LEAD });
+  const drifted = { ...start, method: "coulomb" as const };
+  // Bulk charge at 10 A > 4 A: the voltage is high but the battery still takes charge.
+  const bulk = run(
+    LEAD,
+    drifted,
+    [60, 300, 600].map((s) => at(s, { batteryV: 14.4, batteryA: 10 })),
+  );
+  assert.ok(bulk.every((e) => e.method === "coulomb" && e.chargedSince === null));
+  // Resting at 12.7 V (OCV of a full battery, under 13.2 V) for 10 min: no charger, no sync.
+  const rest = run(
+    LEAD,
+    drifted,
+    [60, 300, 600].map((s) => at(s, { batteryV: 12.7, batteryA: 0 })),
+  );
+  assert.ok(rest.every((e) => e.method !== "full-charge" && e.chargedSince === null));
+  // LiFePO4: 4 cells · 3.325 V = 13.30 V. 13.28 V at 1 A never qualifies; 13.40 V does.
+  const lfp0 = updateSocEstimate(null, at(0, { bmsSocPct: 80, batteryA: 1 }), { profile: LFP });
+  const lfp = { ...lfp0, method: "coulomb" as const };
+  const low = run(LFP, lfp, [60, 300].map((s) => at(s, { batteryV: 13.28, batteryA: 1 })));
+  assert.ok(low.every((e) => e.chargedSince === null));
+  const high = run(LFP, lfp, [60, 300].map((s) => at(s, { batteryV: 13.4, batteryA: 1 })));
+  assert.equal(high[1]!.method, "full-charge");
+});
