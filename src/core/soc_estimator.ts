@@ -152,9 +152,15 @@ export function updateSocEstimate(
     } else if (rested) {
       const anchored = anchorAtRest(est, reading.band);
       if (anchored) est = { ...anchored, method: "ocv-rest" };
-    } else if (!resting && !onCharge && reading.band.highPct < est.socPct - est.uncertaintyPct) {
+    } else if (
+      !resting && !onCharge && -batteryA <= p.lowVoltageMaxCurrentA &&
+      reading.band.highPct < est.socPct - est.uncertaintyPct
+    ) {
       // Only under load: near zero current an unrested voltage is still relaxing (low after a
-      // discharge), and the rest rule above takes over once it has settled.
+      // discharge), and the rest rule above takes over once it has settled. And only up to
+      // lowVoltageMaxCurrentA: beyond it polarisation sags the voltage far more than V − I·R
+      // explains (Copetti et al., 1993: the overvoltage term grows with I / C10), and an
+      // evening load on a lead-acid bank would read as a near-empty one.
       const next = extendRun(run, time, reading);
       if (persisted(next, time, p)) est = { ...fromRun(next), method: next.method };
       else lowVoltage = next;

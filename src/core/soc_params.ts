@@ -32,6 +32,15 @@ export interface SocEstimatorParams extends CoulombParams {
   bmsUncertaintyPct: number;
   /** Longest gap between samples counted without widening the uncertainty (s). Default 900. */
   maxGapS: number;
+  /**
+   * A persistent low voltage may pull the count down only while the discharge current is at
+   * most this (A). LiFePO4: C/5, its rated rate, where V − I·R on the OCV table still reads the
+   * state of charge. Lead-acid: 0, never under load: its polarisation sags a loaded bank by
+   * several times I·R with the datasheet resistance (at C/20 and half charge, about 0.1–0.25 V
+   * on 12 V against 0.03 V), so an evening load would read as an empty bank; a truly low bank
+   * is the dispatch's persistent low-voltage generator start to catch, not the count's.
+   */
+  lowVoltageMaxCurrentA: number;
   /** Full-charge detection: terminal voltage per cell at or above this… */
   chargedVPerCell: number;
   /** …with the charging current at most this (A)… */
@@ -127,6 +136,7 @@ export function socEstimatorParams(
     // LiFePO4: 0.2 V under the 13.5 V float of a 12 V pack (3.375 V per cell, as the simulator's
     // charger) = 3.325 V per cell. After it the SoC is 100 − 0 / +3: at a 4 % tail the charge
     // still to go is a few percent at most (the absorption taper), hence ± 3 points.
+    lowVoltageMaxCurrentA: lithium ? capacityAh / 5 : 0,
     chargedVPerCell: lithium ? 3.325 : 2.2,
     tailCurrentA: 0.04 * capacityAh,
     chargedDetectS: 180,
@@ -156,6 +166,7 @@ function validate(p: SocEstimatorParams) {
     "lowVoltagePersistS",
     "countErrorFrac",
     "bmsUncertaintyPct",
+    "lowVoltageMaxCurrentA",
     "chargedVPerCell",
     "tailCurrentA",
     "chargedDetectS",

@@ -169,25 +169,48 @@ Deno.test("updateSocEstimate() falls on a low voltage that persists 60 s, to the
   near(at70.uncertaintyPct, (25 + 0.166 / 0.18 * 25) / 2, 1e-9, "uncertaintyPct");
 });
 
-Deno.test("updateSocEstimate() lets a persistent low corrected voltage pull a drifted count down", () => {
-  // The count says 80 ± 5 while the battery delivers 10 A at 11.90 V: corrected 11.90 + 10 ·
-  // 0.0054 = 11.954 V, 9.412 %, error 10 mV + 10 · 5.4 mΩ / 6 = 19 mV per cell = 0.114 V:
-  // [soc(11.84) = 0, soc(12.068) = 25 + (0.008 / 0.18)·25 = 26.111], wholly below [75, 85].
-  const start = updateSocEstimate(null, at(0, { bmsSocPct: 80, batteryA: -10, batteryV: 12.3 }), {
-    profile: LEAD,
+Deno.test("updateSocEstimate() lets a persistent low corrected voltage pull a drifted LiFePO4 count down", () => {
+  // The count says 80 ± 5 while the pack delivers 10 A (C/10, under its C/5 limit) at 12.40 V.
+  // Pack resistance 4 · 70 mΩ·Ah / 100 Ah = 2.8 mΩ: corrected 12.40 + 10 · 0.0028 = 12.428 V,
+  // 3.107 V a cell → 1 + (3.107 − 2.90) / 0.22 · 4 = 4.7636 %. Error per cell 10 mV meter +
+  // 12.5 mV hysteresis + 10 · 2.8 mΩ / 4 = 29.5 mV: [3.0775 → 4.2273 %, 3.1365 → 5 + 0.0165 /
+  // 0.05 · 5 = 6.65 %], wholly below [75, 85].
+  const start = updateSocEstimate(null, at(0, { bmsSocPct: 80, batteryA: -10, batteryV: 13.2 }), {
+    profile: LFP,
   });
   const out = run(
-    LEAD,
+    LFP,
     start,
-    Array.from({ length: 7 }, (_, i) => at(10 * (i + 1), { batteryA: -10, batteryV: 11.9 })),
+    Array.from({ length: 7 }, (_, i) => at(10 * (i + 1), { batteryA: -10, batteryV: 12.4 })),
   );
-  // Until the run (from 10 s) is 60 s old, the count goes on: 10 · 2^0.25 = 11.892 A for 10 s
-  // is 0.033034 % a step.
+  // Until the run (from 10 s) is 60 s old, the count goes on: Peukert k 1.05 at the 5 h rate
+  // (20 A): 10 · (10 / 20)^0.05 = 9.659 A effective, 10 s → 0.026831 % a step.
   assert.equal(out[5]!.method, "coulomb");
-  near(out[5]!.socPct, 80 - 6 * 11.892071 * 10 / 3600, 1e-6, "counting");
+  near(out[5]!.socPct, 80 - 6 * 10 * 0.5 ** 0.05 * 10 / 3600, 1e-6, "counting");
   assert.equal(out[6]!.method, "ocv-corrected");
-  near(out[6]!.socPct, 0.064 / 0.17 * 25, 1e-9, "socPct");
-  near(out[6]!.uncertaintyPct, (25 + 0.008 / 0.18 * 25) / 2, 1e-9, "uncertaintyPct");
+  near(out[6]!.socPct, 1 + 0.207 / 0.22 * 4, 1e-6, "socPct");
+  near(out[6]!.uncertaintyPct, (5 + 0.0165 / 0.05 * 5 - (1 + 0.1775 / 0.22 * 4)) / 2, 1e-6, "u");
+});
+
+Deno.test("updateSocEstimate() never reads a loaded lead-acid voltage as an empty battery", () => {
+  // 5 A (the 20-hour rate) and 10 A (C/10) at 11.90 V for ten minutes: a lead-acid bank's
+  // voltage sags by more than V − I·R explains under any real load, so both are only counted.
+  // 10 A: 10 · 2^0.25 = 11.892 A effective, 11.892 · 600 / 3600 = 1.982 Ah of 100 → 78.018 %.
+  for (const amps of [5, 10]) {
+    const start = updateSocEstimate(
+      null,
+      at(0, { bmsSocPct: 80, batteryA: -amps, batteryV: 12.3 }),
+      { profile: LEAD },
+    );
+    const out = run(
+      LEAD,
+      start,
+      Array.from({ length: 60 }, (_, i) => at(10 * (i + 1), { batteryA: -amps, batteryV: 11.9 })),
+    );
+    assert.ok(out.every((e) => e.method === "coulomb"), `${amps} A`);
+    const effectiveA = amps * (amps / 5) ** 0.25;
+    near(out[59]!.socPct, 80 - effectiveA * 600 / 3600, 1e-4, `${amps} A counted only`);
+  }
 });
 
 Deno.test("updateSocEstimate() counts a generator crank's charge but does not fall on its voltage", () => {
