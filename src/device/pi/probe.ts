@@ -192,7 +192,11 @@ async function probeGpio(sysfs: Sysfs, env?: Record<string, string>): Promise<Pr
       exported: [],
     };
   } catch (error) {
-    return { backend: `none (${(error as Error).message})`, chips: [], exported: [] };
+    const why = error instanceof Deno.errors.NotFound
+      ? "no /sys/class/gpio, and the libgpiod tools (gpioget, gpiodetect) are not installed: " +
+        "apt install gpiod"
+      : (error as Error).message;
+    return { backend: `none (${why})`, chips: [], exported: [] };
   }
 }
 
