@@ -3,7 +3,6 @@
  * no key. Its free API is for non-commercial use (open-meteo.com/en/terms); a commercial
  * deployment sets OPEN_METEO_API_KEY and is sent to customer-api.open-meteo.com.
  */
-import type { Logger } from "../core/log.ts";
 import {
   OPEN_METEO_HOURLY,
   type OpenMeteoStep,
@@ -18,6 +17,7 @@ import {
 import { type RateLimit, RateLimiter } from "./rate_limiter.ts";
 import {
   freshnessText,
+  type ProviderCacheOptions,
   WEATHER_HORIZON_H,
   WEATHER_TIMEOUT_MS,
   WeatherCache,
@@ -61,19 +61,12 @@ export const OPEN_METEO_STANDARD_LIMITS: readonly RateLimit[] = [
 
 const PROVIDER = "Open-Meteo";
 
-export interface OpenMeteoOptions {
+/** `limits` defaults to OPEN_METEO_FREE_LIMITS, or OPEN_METEO_STANDARD_LIMITS with a key. */
+export interface OpenMeteoOptions extends ProviderCacheOptions {
   /** KASI_OPEN_METEO_URL, for tests and proxies; default by key (free or customer API). */
   baseUrl?: string;
   /** OPEN_METEO_API_KEY, for commercial use; sent as `apikey`. */
   apiKey?: string;
-  log: Logger;
-  timeoutMs?: number;
-  /** The real clock for the cache and rate limits (see WeatherCacheOptions.clockMs). */
-  clockMs?: () => number;
-  cacheMs?: number;
-  retryMs?: number;
-  /** Default OPEN_METEO_FREE_LIMITS, or OPEN_METEO_STANDARD_LIMITS with a key. */
-  limits?: readonly RateLimit[];
 }
 
 /**

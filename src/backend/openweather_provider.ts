@@ -4,7 +4,6 @@
  * coarse "clear" / "cloudy" call from the mean cloud cover. Without a key, or when the API
  * fails, the site gets "unknown" and the clear-sky climatology.
  */
-import type { Logger } from "../core/log.ts";
 import {
   fallbackSiteWeather,
   type SiteWeather,
@@ -14,6 +13,7 @@ import { classifyForecast, type ForecastItem, parseOpenWeatherForecast } from ".
 import { type RateLimit, RateLimiter } from "./rate_limiter.ts";
 import {
   freshnessText,
+  type ProviderCacheOptions,
   WEATHER_HORIZON_H,
   WEATHER_TIMEOUT_MS,
   WeatherCache,
@@ -37,19 +37,12 @@ export const OPENWEATHER_FREE_LIMITS: readonly RateLimit[] = [
 
 const PROVIDER = "OpenWeatherMap";
 
-export interface OpenWeatherOptions {
+/** `limits` defaults to OPENWEATHER_FREE_LIMITS. */
+export interface OpenWeatherOptions extends ProviderCacheOptions {
   /** OPENWEATHER_API_KEY; without one every forecast is "unknown" and no request is made. */
   apiKey?: string;
   /** KASI_WEATHER_URL, for tests and proxies; default https://api.openweathermap.org. */
   baseUrl?: string;
-  log: Logger;
-  timeoutMs?: number;
-  /** The real clock for the cache and rate limits (see WeatherCacheOptions.clockMs). */
-  clockMs?: () => number;
-  cacheMs?: number;
-  retryMs?: number;
-  /** Default OPENWEATHER_FREE_LIMITS. */
-  limits?: readonly RateLimit[];
 }
 
 export class OpenWeatherProvider implements WeatherProvider {

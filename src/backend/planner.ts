@@ -7,35 +7,27 @@
 import type mqtt from "mqtt";
 import type postgres from "postgres";
 import { type Advice, adviceChanged, commandFromAdvice, computeAdvice } from "../core/advice.ts";
-import { encodeCommandV1, encodeLegacyCommand, type StrategicCommand } from "../core/command.ts";
+import {
+  commandValidityMs,
+  encodeCommandV1,
+  encodeLegacyCommand,
+  type StrategicCommand,
+} from "../core/command.ts";
 import type { Logger } from "../core/log.ts";
 import { legacyCommandTopic, v1Topic } from "../core/topics.ts";
 import { unknownWeather } from "../core/weather.ts";
 import { loadForecaster, newLoadProfile } from "../core/load_forecast.ts";
-import { PV_REL_UNCERTAINTY } from "../core/outlook.ts";
+import { pvForecastFor } from "../core/outlook.ts";
 import type { SiteProfile } from "../core/site_profile.ts";
-import { type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
-import { pvForecastW } from "../core/solar_forecast.ts";
+import { readsVoltage, type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
+import { socSampleOf } from "../core/site_learning.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { insertCommand } from "../db/store.ts";
-import {
-  hasLocation,
-  inferredBatteryA,
-  profileOf,
-  type SiteState,
-  type SiteStates,
-} from "./site_state.ts";
+import { hasLocation, profileOf, type SiteState, type SiteStates } from "./site_state.ts";
 import { learnFuelCurve } from "../core/fuel_learning.ts";
 import { loadFuelHistory } from "../db/fuel_history.ts";
 import type { WeatherProvider } from "./weather_provider.ts";
 
-/**
- * A command stays valid for three intervals, and at least 5 min: a device keeps following it
- * through two missed updates (a broker restart, a slow planner), yet falls back to its own
- * defaults soon after the backend goes quiet.
- */
-export const MIN_COMMAND_VALIDITY_MS = 5 * 60 * 1000;
-export const COMMAND_VALIDITY_INTERVALS = 3;
 /** The least time between two commands to one site when the advice changes early. */
 export const MIN_EARLY_COMMAND_GAP_MS = 5000;
 
@@ -46,10 +38,6 @@ export const MIN_EARLY_COMMAND_GAP_MS = 5000;
  */
 export const FUEL_RELEARN_MS = 6 * 3600_000;
 export const FUEL_HISTORY_MS = 14 * 24 * 3600_000;
-
-export function commandValidityMs(commandIntervalS: number): number {
-  return Math.max(COMMAND_VALIDITY_INTERVALS * commandIntervalS * 1000, MIN_COMMAND_VALIDITY_MS);
-}
 
 export interface PlannerOptions {
   sql: postgres.Sql;
@@ -187,18 +175,12 @@ export class Planner {
       soc: {
         socPct: soc.socPct,
         uncertaintyPct: soc.uncertaintyPct,
-        fromVoltage: soc.method !== "bms" && soc.method !== "coulomb" &&
-          soc.method !== "full-charge",
+        fromVoltage: readsVoltage(soc.method),
       },
       load: loadForecaster(state.loadProfile ?? newLoadProfile(), {
         fallbackLoadW: latest.loadW,
       }),
-      pv: solar && profile.pvKwp > 0
-        ? {
-          powerW: pvForecastW(solar, { kwp: profile.pvKwp }),
-          relUncertainty: PV_REL_UNCERTAINTY[solar.source],
-        }
-        : null,
+      pv: solar ? pvForecastFor(solar, profile) : null,
       pvIsFallback: solar?.fallback ?? true,
       weather,
       fuelCurve: state.fuel?.curve,
@@ -305,11 +287,5 @@ export function basisHolds(b: AdviceBasis, next: AdviceBasis): boolean {
  * estimator's reading of the latest record alone.
  */
 function fallbackSoc(profile: SiteProfile, latest: TelemetryRecord): SocEstimate {
-  return updateSocEstimate(null, {
-    time: latest.time,
-    batteryV: latest.batteryV,
-    batteryA: latest.batteryA ?? inferredBatteryA(latest),
-    bmsSocPct: latest.socPct,
-    tempC: latest.batteryTempC,
-  }, { profile });
+  return updateSocEstimate(null, socSampleOf(latest), { profile });
 }

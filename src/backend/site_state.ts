@@ -11,6 +11,7 @@ import type { Prediction } from "../core/prediction.ts";
 import { legacySiteProfile, type SiteProfile } from "../core/site_profile.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { type LoadProfileState, newLoadProfile, updateLoadProfile } from "../core/load_forecast.ts";
+import { learnsLoad, socSampleOf } from "../core/site_learning.ts";
 import { utcOffsetMin } from "../core/site_time.ts";
 import { type SocEstimate, updateSocEstimate } from "../core/soc_estimator.ts";
 import type { SiteSnapshot, SiteStatus } from "../db/store.ts";
@@ -107,18 +108,6 @@ export function profileOf(state: SiteState): SiteProfile {
 }
 
 /**
- * First-generation sites report no battery current, but their spec fixes what feeds the load:
- * they have no PV, so with the load on the battery and the generator off, the battery carries
- * exactly the load: I = −P / V. That lets the estimator correct the sagging voltage
- * (V − I·R) and count charge instead of reading a loaded voltage as if at rest, which leaves
- * ±26 points at 12.5 V where this leaves ±9. On the generator, the charge current is unknown.
- */
-export function inferredBatteryA(record: TelemetryRecord): number | null {
-  if (record.protocol !== "legacy" || record.source !== "battery" || record.genRunning) return null;
-  return record.batteryV > 0 ? -record.loadW / record.batteryV : null;
-}
-
-/**
  * Feeds one newer record to the site's SoC estimate and load profile. The load is learned only
  * while nothing is shed and the bus is live: a shed or dark site's load is not what it needs.
  * A record the estimator refuses (a 0 V reading) leaves the estimate as it was.
@@ -126,17 +115,11 @@ export function inferredBatteryA(record: TelemetryRecord): number | null {
 function learn(state: SiteState, record: TelemetryRecord): void {
   const profile = profileOf(state);
   try {
-    state.soc = updateSocEstimate(state.soc, {
-      time: record.time,
-      batteryV: record.batteryV,
-      batteryA: record.batteryA ?? inferredBatteryA(record),
-      bmsSocPct: record.socPct,
-      tempC: record.batteryTempC,
-    }, { profile });
+    state.soc = updateSocEstimate(state.soc, socSampleOf(record), { profile });
   } catch {
     // Kept: the previous estimate (or none) says more than a reading the estimator refuses.
   }
-  if (record.source === "off" || (record.shedTier ?? 0) > 0) return;
+  if (!learnsLoad(record)) return;
   state.loadProfile ??= newLoadProfile({ utcOffsetMin: offsetOrUtc(record.time, profile) });
   state.loadProfile = updateLoadProfile(state.loadProfile, {
     time: record.time,

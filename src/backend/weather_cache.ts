@@ -5,7 +5,7 @@
  * plan: nothing here throws, and each cause of failure is logged once per streak.
  */
 import type { Logger } from "../core/log.ts";
-import type { RateLimiter } from "./rate_limiter.ts";
+import type { RateLimit, RateLimiter } from "./rate_limiter.ts";
 import { WeatherFetchError } from "./weather_http.ts";
 
 /** 0.1° is about 11 km: the same forecast for every site in that cell. */
@@ -37,6 +37,18 @@ export function roundToGrid(deg: number): number {
 export type CellResult<T> =
   | { ok: true; data: T; fetchedAt: Date; staleBecause: string | null }
   | { ok: false; reason: string };
+
+/** The settings every cached weather provider takes, besides its own URL and key. */
+export interface ProviderCacheOptions {
+  log: Logger;
+  timeoutMs?: number;
+  /** The real clock for the cache and rate limits (see WeatherCacheOptions.clockMs). */
+  clockMs?: () => number;
+  cacheMs?: number;
+  retryMs?: number;
+  /** The request budget; each provider defaults to its free tier's. */
+  limits?: readonly RateLimit[];
+}
 
 export interface WeatherCacheOptions<T> {
   /** "Open-Meteo", "OpenWeatherMap": names the API in reasons and logs. */

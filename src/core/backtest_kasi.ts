@@ -6,29 +6,27 @@
  * updateSocEstimate from the battery voltage and current (lead-acid has no BMS), decides with
  * decide() under the latest command still valid, drives the outputs, reports telemetry with its
  * estimate as `soc_pct`.
- * Backend (src/backend/site_state.ts and planner.ts): learns each record — a SoC estimate that
- * takes the reported SoC as a BMS's, and the load profile unless the bus is off or loads are
- * shed — and at each whole hour plans with computeAdvice() on the persistence solar forecast
- * (backtest_forecast.ts), sending a command valid for three command intervals (planner.ts
- * `commandValidityMs`, here with a one-hour interval: 3 h).
+ * Backend (src/backend/site_state.ts and planner.ts): learns each record as site_learning.ts
+ * says, and at each whole hour plans with computeAdvice() on the persistence solar forecast
+ * (backtest_forecast.ts), sending a command valid as command.ts `commandValidityMs` says (here
+ * with a one-hour interval: 3 h).
  */
 import { type Advice, commandFromAdvice, computeAdvice } from "./advice.ts";
-import type { StrategicCommand } from "./command.ts";
+import { commandValidityMs, type StrategicCommand } from "./command.ts";
 import { loadForecaster, newLoadProfile, updateLoadProfile } from "./load_forecast.ts";
 import type { LoadProfileState } from "./load_forecast.ts";
-import { PV_REL_UNCERTAINTY } from "./outlook.ts";
+import { pvForecastFor } from "./outlook.ts";
 import { decide, type FullPolicyMemory, initialPolicyMemory, type PolicyParams } from "./policy.ts";
 import type { SimOutputs, SimReadings } from "./simulator.ts";
 import type { SiteProfile } from "./site_profile.ts";
-import { type SocEstimate, updateSocEstimate } from "./soc_estimator.ts";
-import { pvForecastW, type SolarForecast } from "./solar_forecast.ts";
+import { learnsLoad, socSampleOf } from "./site_learning.ts";
+import { readsVoltage, type SocEstimate, updateSocEstimate } from "./soc_estimator.ts";
+import type { SolarForecast } from "./solar_forecast.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
 import type { WeatherClassification } from "./weather.ts";
 
 /** The backtest's command interval: one plan an hour. */
 export const BACKTEST_COMMAND_INTERVAL_S = 3600;
-/** planner.ts: a command stays valid for three intervals (and at least 5 min). */
-const COMMAND_VALIDITY_MS = Math.max(3 * BACKTEST_COMMAND_INTERVAL_S * 1000, 5 * 60 * 1000);
 
 export interface KasiState {
   memory: FullPolicyMemory;
@@ -103,14 +101,8 @@ export function kasiObserve(
     clockRestamped: false,
   };
   s.latest = record;
-  s.backendSoc = updateSocEstimate(s.backendSoc, {
-    time,
-    batteryV: record.batteryV,
-    batteryA: record.batteryA,
-    bmsSocPct: record.socPct,
-    tempC: record.batteryTempC,
-  }, { profile });
-  if (record.source !== "off" && (record.shedTier ?? 0) === 0) {
+  s.backendSoc = updateSocEstimate(s.backendSoc, socSampleOf(record), { profile });
+  if (learnsLoad(record)) {
     s.loadProfile = updateLoadProfile(s.loadProfile, { time, loadW: record.loadW });
   }
   return {
@@ -142,15 +134,10 @@ export function kasiPlan(
     soc: {
       socPct: soc.socPct,
       uncertaintyPct: soc.uncertaintyPct,
-      fromVoltage: soc.method !== "bms" && soc.method !== "coulomb",
+      fromVoltage: readsVoltage(soc.method),
     },
     load: loadForecaster(s.loadProfile, { fallbackLoadW: latest.loadW }),
-    pv: profile.pvKwp > 0
-      ? {
-        powerW: pvForecastW(solar, { kwp: profile.pvKwp }),
-        relUncertainty: PV_REL_UNCERTAINTY[solar.source],
-      }
-      : null,
+    pv: pvForecastFor(solar, profile),
     pvIsFallback: solar.fallback,
     weather: o.weather,
     scenarios: o.scenarios,
@@ -160,7 +147,7 @@ export function kasiPlan(
     siteId: profile.siteId,
     seq: s.seq,
     issuedAt: time,
-    validUntil: new Date(time.getTime() + COMMAND_VALIDITY_MS),
+    validUntil: new Date(time.getTime() + commandValidityMs(BACKTEST_COMMAND_INTERVAL_S)),
   });
   return advice;
 }

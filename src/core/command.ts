@@ -175,6 +175,19 @@ function band<K extends string>(
   return { [key]: { p10, p90 } } as { [k in K]: { p10: number; p90: number } };
 }
 
+/**
+ * A command stays valid for three intervals, and at least 5 min: a device keeps following it
+ * through two missed updates (a broker restart, a slow planner), yet falls back to its own
+ * defaults soon after the backend goes quiet.
+ */
+export const MIN_COMMAND_VALIDITY_MS = 5 * 60 * 1000;
+export const COMMAND_VALIDITY_INTERVALS = 3;
+
+/** How long a command sent every `commandIntervalS` stays valid, ms. */
+export function commandValidityMs(commandIntervalS: number): number {
+  return Math.max(COMMAND_VALIDITY_INTERVALS * commandIntervalS * 1000, MIN_COMMAND_VALIDITY_MS);
+}
+
 /** Whether a device may act on `c` now, given the last sequence number it accepted. */
 export function commandStatus(
   c: StrategicCommand,

@@ -14,7 +14,7 @@ import {
 } from "./runtime_forecast.ts";
 import { DEFAULT_CHARGE_C_RATE } from "./simulator.ts";
 import type { SiteProfile } from "./site_profile.ts";
-import type { SolarSource } from "./solar_forecast.ts";
+import { pvForecastW, type SolarForecast, type SolarSource } from "./solar_forecast.ts";
 
 /**
  * 100 scenarios put P10 and P90 within about ±3 percentile points of their true value (the
@@ -45,6 +45,18 @@ export const PV_REL_UNCERTAINTY: Readonly<Record<SolarSource, number>> = {
   "openweathermap": 0.2,
   "clear-sky-climatology": 0.25,
 };
+
+/** The PV forecast a site's solar forecast gives the outlook; null for a site without PV. */
+export function pvForecastFor(
+  solar: SolarForecast,
+  profile: Pick<SiteProfile, "pvKwp">,
+): PvForecast | null {
+  if (profile.pvKwp <= 0) return null;
+  return {
+    powerW: pvForecastW(solar, { kwp: profile.pvKwp }),
+    relUncertainty: PV_REL_UNCERTAINTY[solar.source],
+  };
+}
 
 export interface OutlookInput {
   profile: SiteProfile;

@@ -40,6 +40,11 @@ export type SocMethod =
   /** Synchronised to 100 % at the end of a charge (charged voltage and tail current held). */
   | "full-charge";
 
+/** Whether an estimate made by `method` rests on a voltage reading (not a BMS, count or sync). */
+export function readsVoltage(method: SocMethod): boolean {
+  return method === "ocv-rest" || method === "ocv-corrected" || method === "voltage-loaded";
+}
+
 export interface SocSample {
   time: Date;
   batteryV: number;
