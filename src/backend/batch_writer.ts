@@ -23,6 +23,7 @@ import {
   setSiteStatus,
   upsertSites,
 } from "../db/store.ts";
+import type { RejectCode } from "../core/telemetry.ts";
 import type { Inbound, SiteEvent } from "./messages.ts";
 
 export const DEFAULT_MAX_BATCH = 1000;
@@ -63,6 +64,10 @@ export interface CommittedBatch {
   statuses: { siteId: string; status: "online" | "offline"; at: Date }[];
   inserted: number;
   rejected: number;
+  /** Each reject's code, for the metrics. */
+  rejectCodes: RejectCode[];
+  /** From the batch's first message reaching the writer to its COMMIT, in ms (clockMs). */
+  latencyMs: number;
   /** Events stored; an event identical to a stored one is skipped (insertSiteEvents). */
   events: number;
   /** Events skipped as identical to a stored one. */
@@ -80,14 +85,18 @@ export interface BatchWriterOptions {
   maxConcurrent?: number;
   /** Called after COMMIT and the acks; must not throw (errors are logged). */
   onCommitted: (batch: CommittedBatch) => void;
+  /** A monotonic clock in ms for batch latency (default performance.now). */
+  clockMs?: () => number;
 }
 
 /** A batch taken from the queue: being written, waiting for a retry, or committed. */
 interface Flight {
   batch: QueuedMessage[];
   split: ReturnType<typeof splitBatch>;
+  /** When its first message was pushed (clockMs). */
+  firstAtMs: number;
   /** Set on COMMIT. */
-  result?: { inserted: number; events: number };
+  result?: { inserted: number; events: number; committedAtMs: number };
 }
 
 export class BatchWriter {
@@ -96,6 +105,9 @@ export class BatchWriter {
   readonly #maxDelayMs: number;
   readonly #maxConcurrent: number;
   #queue: QueuedMessage[] = [];
+  /** When each queued message was pushed, parallel to #queue. */
+  #queueAt: number[] = [];
+  readonly #clockMs: () => number;
   /** Taken batches in the order taken; acknowledged from the front once committed. */
   readonly #flights: Flight[] = [];
   #running = 0;
@@ -118,6 +130,7 @@ export class BatchWriter {
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.#maxDelayMs = options.maxDelayMs ?? DEFAULT_MAX_DELAY_MS;
     this.#maxConcurrent = options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT;
+    this.#clockMs = options.clockMs ?? (() => performance.now());
     if (!(Number.isInteger(this.#maxConcurrent) && this.#maxConcurrent >= 1)) {
       throw new RangeError(`maxConcurrent must be an integer ≥ 1, got ${options.maxConcurrent}`);
     }
@@ -132,6 +145,7 @@ export class BatchWriter {
 
   push(message: QueuedMessage): void {
     this.#queue.push(message);
+    this.#queueAt.push(this.#clockMs());
     this.#schedule();
   }
 
@@ -176,7 +190,8 @@ export class BatchWriter {
 
   #take(): Flight {
     const batch = this.#queue.splice(0, this.#maxBatch);
-    const flight = { batch, split: splitBatch(batch) };
+    const at = this.#queueAt.splice(0, batch.length);
+    const flight = { batch, split: splitBatch(batch), firstAtMs: at[0] ?? this.#clockMs() };
     this.#flights.push(flight);
     return flight;
   }
@@ -236,7 +251,7 @@ export class BatchWriter {
         }
         return n;
       });
-      flight.result = { inserted, events };
+      flight.result = { inserted, events, committedAtMs: this.#clockMs() };
       for (const site of sitesToWrite) {
         const minute = Math.floor(site.seenAt.getTime() / SITE_SEEN_RESOLUTION_MS);
         const seen = this.#seenWritten.get(site.siteId);
@@ -305,7 +320,7 @@ export class BatchWriter {
   /** Acknowledges committed batches from the front, so acks go out in the order received. */
   #release() {
     while (this.#flights[0]?.result) {
-      const { batch, split, result } = this.#flights.shift()!;
+      const { batch, split, result, firstAtMs } = this.#flights.shift()!;
       // Committed: only now may the broker forget these messages.
       for (const m of batch) {
         try {
@@ -322,6 +337,8 @@ export class BatchWriter {
           statuses: split.statuses,
           inserted: result!.inserted,
           rejected: split.rejects.length,
+          rejectCodes: split.rejectCodes,
+          latencyMs: result!.committedAtMs - firstAtMs,
           events: result!.events,
           duplicateEvents: split.events.length - result!.events,
           profiles: split.profiles,
@@ -341,6 +358,7 @@ function splitBatch(batch: QueuedMessage[]) {
   const records: TelemetryRecord[] = [];
   const topicSiteIds: string[] = [];
   const rejects: RejectedMessage[] = [];
+  const rejectCodes: RejectCode[] = [];
   const sites: { siteId: string; protocol: "v1" | "legacy"; seenAt: Date }[] = [];
   const events: SiteEvent[] = [];
   const profiles: SiteProfile[] = [];
@@ -358,6 +376,7 @@ function splitBatch(batch: QueuedMessage[]) {
         break;
       case "reject":
         rejects.push(inbound.reject);
+        rejectCodes.push(inbound.code);
         break;
       case "event":
         events.push(inbound.event);
@@ -375,7 +394,7 @@ function splitBatch(batch: QueuedMessage[]) {
         break;
     }
   }
-  return { records, topicSiteIds, rejects, sites, events, profiles, statuses };
+  return { records, topicSiteIds, rejects, rejectCodes, sites, events, profiles, statuses };
 }
 
 function latestStatusPerSite(

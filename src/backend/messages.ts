@@ -11,6 +11,7 @@ import {
   EARLIEST_PLAUSIBLE_TIME,
   MAX_CLOCK_AHEAD_MS,
   MAX_PAYLOAD_BYTES,
+  type RejectCode,
   type TelemetryRecord,
 } from "../core/telemetry.ts";
 import { profileFromWire, type SiteProfile, SiteProfileWireSchema } from "../core/site_profile.ts";
@@ -31,7 +32,8 @@ export type Inbound =
   | { kind: "event"; event: SiteEvent; receivedAt: Date }
   /** A `profile` event: stored as an event, and the site's profile is replaced. */
   | { kind: "profile"; event: SiteEvent; profile: SiteProfile; receivedAt: Date }
-  | { kind: "reject"; reject: RejectedMessage }
+  /** `code`: the reason as one of a few stable values, for metrics. */
+  | { kind: "reject"; reject: RejectedMessage; code: RejectCode }
   /** Nothing to store: an empty retained message that clears a topic. */
   | { kind: "ignore"; why: string };
 
@@ -53,8 +55,17 @@ const EventSchema = z.looseObject({
 
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
-function reject(topic: string, payload: Uint8Array, reason: string, receivedAt: Date): Inbound {
-  return { kind: "reject", reject: { topic, payload, reason, receivedAt } };
+function reject(
+  topic: string,
+  payload: Uint8Array,
+  why: { reason: string; code: RejectCode },
+  receivedAt: Date,
+): Inbound {
+  return {
+    kind: "reject",
+    reject: { topic, payload, reason: why.reason, receivedAt },
+    code: why.code,
+  };
 }
 
 /** Device time when plausible, else the receive time (as telemetry does). */
@@ -69,18 +80,19 @@ function eventTime(ts: string | undefined, receivedAt: Date): Date {
 
 function parseJson(
   payload: Uint8Array,
-): { ok: true; value: unknown; text: string } | { ok: false; reason: string } {
+): { ok: true; value: unknown; text: string } | { ok: false; reason: string; code: RejectCode } {
   if (payload.byteLength > MAX_PAYLOAD_BYTES) {
     return {
       ok: false,
       reason: `payload: ${payload.byteLength} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`,
+      code: "too-large",
     };
   }
   let text: string;
   try {
     text = decoder.decode(payload);
   } catch {
-    return { ok: false, reason: "payload: not valid UTF-8" };
+    return { ok: false, reason: "payload: not valid UTF-8", code: "not-utf8" };
   }
   try {
     return { ok: true, value: JSON.parse(text), text };
@@ -97,7 +109,7 @@ function classifyStatus(
 ): Inbound {
   if (payload.byteLength === 0) return { kind: "ignore", why: "retained status cleared" };
   const json = parseJson(payload);
-  if (!json.ok) return reject(topic, payload, json.reason, receivedAt);
+  if (!json.ok) return reject(topic, payload, json, receivedAt);
   const word = json.text.trim();
   if (STATUS_WORDS.has(word)) {
     return { kind: "status", siteId, status: word as "online" | "offline", at: receivedAt };
@@ -109,7 +121,7 @@ function classifyStatus(
         JSON.stringify(word.slice(0, 40))
       }`
       : describeIssues(parsed.error.issues, json.value);
-    return reject(topic, payload, reason, receivedAt);
+    return reject(topic, payload, { reason, code: "invalid" }, receivedAt);
   }
   return {
     kind: "status",
@@ -126,10 +138,15 @@ function classifyEvent(
   receivedAt: Date,
 ): Inbound {
   if (payload.byteLength === 0) {
-    return reject(topic, payload, "payload: empty (0 bytes)", receivedAt);
+    return reject(
+      topic,
+      payload,
+      { reason: "payload: empty (0 bytes)", code: "empty" },
+      receivedAt,
+    );
   }
   const json = parseJson(payload);
-  if (!json.ok) return reject(topic, payload, json.reason, receivedAt);
+  if (!json.ok) return reject(topic, payload, json, receivedAt);
   const value = json.value;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     const got = value === undefined
@@ -137,24 +154,23 @@ function classifyEvent(
       : Array.isArray(value)
       ? "an array"
       : String(value);
-    return reject(
-      topic,
-      payload,
-      `payload: expected a JSON object with "kind", got ${got}`,
-      receivedAt,
-    );
+    return reject(topic, payload, {
+      reason: `payload: expected a JSON object with "kind", got ${got}`,
+      code: value === undefined ? "not-json" : "not-object",
+    }, receivedAt);
   }
   const parsed = EventSchema.safeParse(value);
   if (!parsed.success) {
-    return reject(topic, payload, describeIssues(parsed.error.issues, value), receivedAt);
+    return reject(topic, payload, {
+      reason: describeIssues(parsed.error.issues, value),
+      code: "invalid",
+    }, receivedAt);
   }
   if (parsed.data.site_id !== undefined && parsed.data.site_id !== siteId) {
-    return reject(
-      topic,
-      payload,
-      `site_id: "${parsed.data.site_id}" does not match the topic's site "${siteId}"`,
-      receivedAt,
-    );
+    return reject(topic, payload, {
+      reason: `site_id: "${parsed.data.site_id}" does not match the topic's site "${siteId}"`,
+      code: "site-mismatch",
+    }, receivedAt);
   }
   const event = {
     siteId,
@@ -167,15 +183,17 @@ function classifyEvent(
     const profile = SiteProfileWireSchema.safeParse(raw);
     if (!profile.success) {
       const issues = profile.error.issues.map((i) => ({ ...i, path: ["profile", ...i.path] }));
-      return reject(topic, payload, describeIssues(issues, value), receivedAt);
+      return reject(topic, payload, {
+        reason: describeIssues(issues, value),
+        code: "invalid",
+      }, receivedAt);
     }
     if (profile.data.site_id !== siteId) {
-      return reject(
-        topic,
-        payload,
-        `profile.site_id: "${profile.data.site_id}" does not match the topic's site "${siteId}"`,
-        receivedAt,
-      );
+      return reject(topic, payload, {
+        reason:
+          `profile.site_id: "${profile.data.site_id}" does not match the topic's site "${siteId}"`,
+        code: "site-mismatch",
+      }, receivedAt);
     }
     return { kind: "profile", event, profile: profileFromWire(profile.data), receivedAt };
   }
@@ -186,25 +204,28 @@ function classifyEvent(
 export function classifyMessage(topic: string, payload: Uint8Array, receivedAt: Date): Inbound {
   const parsed = parseTopic(topic);
   if (!parsed) {
-    return reject(topic, payload, `topic: "${topic}" is not a Kasi topic`, receivedAt);
-  }
-  if (parsed.kind === "legacy-telemetry") {
-    const result = decodeLegacyTelemetry(payload, parsed.siteId, receivedAt);
-    if (!result.ok) return reject(topic, payload, result.reason, receivedAt);
-    return { kind: "telemetry", record: result.record, topicSiteId: parsed.siteId, receivedAt };
-  }
-  if (!SITE_ID_PATTERN.test(parsed.siteId)) {
     return reject(
       topic,
       payload,
-      `topic: site id "${parsed.siteId}" must be 1-64 letters, digits, '.', '_' or '-'`,
+      { reason: `topic: "${topic}" is not a Kasi topic`, code: "topic" },
       receivedAt,
     );
+  }
+  if (parsed.kind === "legacy-telemetry") {
+    const result = decodeLegacyTelemetry(payload, parsed.siteId, receivedAt);
+    if (!result.ok) return reject(topic, payload, result, receivedAt);
+    return { kind: "telemetry", record: result.record, topicSiteId: parsed.siteId, receivedAt };
+  }
+  if (!SITE_ID_PATTERN.test(parsed.siteId)) {
+    return reject(topic, payload, {
+      reason: `topic: site id "${parsed.siteId}" must be 1-64 letters, digits, '.', '_' or '-'`,
+      code: "topic",
+    }, receivedAt);
   }
   switch (parsed.channel) {
     case "telemetry": {
       const result = decodeTelemetryV1(payload, parsed.siteId, receivedAt);
-      if (!result.ok) return reject(topic, payload, result.reason, receivedAt);
+      if (!result.ok) return reject(topic, payload, result, receivedAt);
       return { kind: "telemetry", record: result.record, topicSiteId: parsed.siteId, receivedAt };
     }
     case "status":

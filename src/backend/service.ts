@@ -10,7 +10,9 @@ import type { SiteProfile } from "../core/site_profile.ts";
 import { BACKEND_SUBSCRIPTIONS, parseTopic } from "../core/topics.ts";
 import { connectDatabase } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
-import { loadSiteSnapshots } from "../db/store.ts";
+import { loadSiteSnapshots, telemetryBetween } from "../db/store.ts";
+import type { AlarmBook } from "./alarm_book.ts";
+import { BackendMetrics } from "./backend_metrics.ts";
 import {
   BatchWriter,
   type CommittedBatch,
@@ -18,6 +20,7 @@ import {
   DEFAULT_MAX_DELAY_MS,
 } from "./batch_writer.ts";
 import { RateLimitedWarn } from "./log_limiter.ts";
+import type { HttpOptions, HttpServer } from "./http/server.ts";
 import { classifyMessage } from "./messages.ts";
 import { connectLink, type ReceivedMessage } from "./mqtt_link.ts";
 import { Planner } from "./planner.ts";
@@ -36,6 +39,8 @@ export const DEFAULT_CLIENT_ID = "kasi-backend";
 /** A day: the broker queues for the backend through a long outage or a slow upgrade. */
 export const DEFAULT_SESSION_EXPIRY_S = 24 * 3600;
 const DEFAULT_STOP_TIMEOUT_MS = 5000;
+/** /readyz counts the database down when `select 1` takes longer than this. */
+const READY_DB_TIMEOUT_MS = 2000;
 
 export interface BackendOptions {
   mqttUrl: string;
@@ -73,6 +78,10 @@ export interface BackendOptions {
   wallClockMs?: () => number;
   /** Seconds between recomputes of the hourly rollup on plain PostgreSQL (default 300). */
   rollupIntervalS?: number;
+  /** Serve health, metrics, the JSON API and the web view (src/backend/http/). */
+  http?: HttpOptions;
+  /** The alarms the API lists and acknowledges and the metrics count. */
+  alarms?: AlarmBook;
 }
 
 export interface BackendStats {
@@ -98,6 +107,8 @@ export class BackendService {
   #writer: BatchWriter | undefined;
   #planner: Planner | undefined;
   #rollup: RollupJob | undefined;
+  #http: HttpServer | undefined;
+  readonly #metrics: BackendMetrics;
   readonly #siteOptions: SiteStatesOptions;
   #sites: SiteStates;
   readonly #rejects: RateLimitedWarn;
@@ -121,6 +132,22 @@ export class BackendService {
     };
     this.#sites = new SiteStates(this.#siteOptions);
     this.#rejects = new RateLimitedWarn({ log: options.log, what: "rejected messages" });
+    this.#metrics = new BackendMetrics({
+      sites: () => {
+        const counts = new Map<SiteView["status"], number>();
+        for (const v of this.#sites.views()) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
+        return [...counts].map(([status, count]) => ({ status, count }));
+      },
+      alarmsOpen: () => {
+        const counts = options.alarms?.openCounts();
+        if (!counts) return null;
+        let n = 0;
+        for (const c of counts.values()) n += c;
+        return n;
+      },
+      pending: () => this.#writer?.pending ?? 0,
+      streamClients: () => this.#http?.stream.clients ?? 0,
+    });
   }
 
   async start(): Promise<void> {
@@ -169,7 +196,11 @@ export class BackendService {
         commandIntervalS: this.#o.commandIntervalS ?? DEFAULT_COMMAND_INTERVAL_S,
         now,
         wallClockMs: this.#o.wallClockMs ?? (() => now().getTime()),
-        onCommandSent: () => this.#counts.commandsSent++,
+        onCommandSent: (command) => {
+          this.#counts.commandsSent++;
+          this.#metrics.commandsSent.inc();
+          this.#http?.stream.touch([command.siteId]);
+        },
       });
       // Sites touched by a batch committed before the planner existed.
       this.#planner.schedule(this.#unplanned);
@@ -178,6 +209,7 @@ export class BackendService {
         Object.values(BACKEND_SUBSCRIPTIONS).map(String),
         { qos: 1 },
       );
+      if (this.#o.http) await this.#startHttp(this.#o.http, sql, now);
       log.info("backend started", {
         sites: this.#sites.views().length,
         subscriptions: Object.values(BACKEND_SUBSCRIPTIONS),
@@ -191,6 +223,8 @@ export class BackendService {
   async stop(): Promise<void> {
     this.#accepting = false;
     try {
+      await this.#http?.close();
+      this.#http = undefined;
       const timeoutMs = this.#o.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS;
       await this.#writer?.drain(timeoutMs);
       // Commands being sent go out; a planner stuck on a dead broker does not hold the stop.
@@ -202,6 +236,40 @@ export class BackendService {
       await this.#close();
       this.#o.log.info("backend stopped", { ...this.stats() });
     }
+  }
+
+  /** The HTTP server's address (http://host:port/) once started with `http`, else null. */
+  httpUrl(): string | null {
+    return this.#http?.url ?? null;
+  }
+
+  /** The HTTP server's bound port (the one the OS chose for port 0), else null. */
+  httpPort(): number | null {
+    return this.#http?.port ?? null;
+  }
+
+  /** The Prometheus exposition text of the backend's metrics. */
+  metricsText(): string {
+    return this.#metrics.registry.render();
+  }
+
+  async #startHttp(options: HttpOptions, sql: postgres.Sql, now: () => Date) {
+    // Loaded only when asked for: the page's files and uPlot are some 200 KB of text.
+    const { startHttpServer } = await import("./http/server.ts");
+    this.#http = await startHttpServer(options, {
+      log: this.#o.log,
+      metrics: this.#metrics.registry,
+      sites: () => this.#sites.views(),
+      now,
+      telemetry: (siteId, range) => telemetryBetween(sql, siteId, range),
+      alarms: this.#o.alarms,
+      readiness: async () => {
+        let answered = false;
+        const query = sql`select 1`.then(() => (answered = true), () => {});
+        const inTime = await withinMs(query, READY_DB_TIMEOUT_MS);
+        return { mqtt: this.#client?.connected ?? false, database: inTime && answered };
+      },
+    });
   }
 
   sites(): SiteView[] {
@@ -220,6 +288,7 @@ export class BackendService {
     // After stop() began: not taken, not acknowledged; the broker redelivers it.
     if (!this.#accepting || !this.#writer) return;
     this.#counts.received++;
+    this.#metrics.received.inc();
     const inbound = classifyMessage(message.topic, message.payload, receivedAt);
     if (inbound.kind === "reject") {
       this.#rejects.warn("message rejected", {
@@ -241,6 +310,12 @@ export class BackendService {
     for (const p of batch.profiles) this.#sites.setProfile(this.#shared(p));
     this.#rollup?.touch(batch.records);
     const touched = this.#sites.observe(batch.records, batch.topicSiteIds);
+    this.#metrics.committed(batch);
+    if (this.#http) {
+      this.#http.stream.touch(touched);
+      this.#http.stream.touch(batch.statuses.map((s) => s.siteId));
+      this.#http.stream.touch(batch.profiles.map((p) => p.siteId));
+    }
     if (this.#planner) this.#planner.schedule(touched);
     else for (const siteId of touched) this.#unplanned.add(siteId);
   }
@@ -269,6 +344,8 @@ export class BackendService {
 
   async #close() {
     this.#rejects.flush();
+    await this.#http?.close().catch(() => {});
+    this.#http = undefined;
     this.#rollup?.cancel();
     const client = this.#client;
     this.#client = undefined;

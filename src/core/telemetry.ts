@@ -83,9 +83,34 @@ export const LegacyTelemetrySchema = z.object({
 });
 export type LegacyTelemetry = z.infer<typeof LegacyTelemetrySchema>;
 
+/**
+ * Why a message was rejected, as a stable code of a handful of values: what metrics count by
+ * (a label must not carry the free-text reason, which names values and fields).
+ */
+export type RejectCode =
+  | "topic"
+  | "empty"
+  | "too-large"
+  | "not-utf8"
+  | "not-json"
+  | "not-object"
+  | "invalid"
+  | "site-mismatch";
+
+export const REJECT_CODES: readonly RejectCode[] = [
+  "topic",
+  "empty",
+  "too-large",
+  "not-utf8",
+  "not-json",
+  "not-object",
+  "invalid",
+  "site-mismatch",
+];
+
 export type DecodeResult =
   | { ok: true; record: TelemetryRecord }
-  | { ok: false; reason: string };
+  | { ok: false; reason: string; code: RejectCode };
 
 const LEGACY_SOURCE: Record<LegacyTelemetry["active_source"], Source> = {
   Battery: "battery",
@@ -101,21 +126,23 @@ function parseJsonObject(
 ): { ok: true; value: object } | {
   ok: false;
   reason: string;
+  code: RejectCode;
 } {
   // The limit is in bytes, as on the wire; a string (tests, files) is measured as UTF-8.
   const size = typeof payload === "string" ? utf8.encode(payload).byteLength : payload.byteLength;
-  if (size === 0) return { ok: false, reason: "payload: empty (0 bytes)" };
+  if (size === 0) return { ok: false, reason: "payload: empty (0 bytes)", code: "empty" };
   if (size > MAX_PAYLOAD_BYTES) {
     return {
       ok: false,
       reason: `payload: ${size} bytes exceeds the limit of ${MAX_PAYLOAD_BYTES}`,
+      code: "too-large",
     };
   }
   let text: string;
   try {
     text = typeof payload === "string" ? payload : decoder.decode(payload);
   } catch {
-    return { ok: false, reason: "payload: not valid UTF-8" };
+    return { ok: false, reason: "payload: not valid UTF-8", code: "not-utf8" };
   }
   let value: unknown;
   try {
@@ -124,6 +151,7 @@ function parseJsonObject(
     return {
       ok: false,
       reason: `payload: not JSON (${(error as Error).message})`,
+      code: "not-json",
     };
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
@@ -131,6 +159,7 @@ function parseJsonObject(
     return {
       ok: false,
       reason: `payload: expected a JSON object, got ${kind}`,
+      code: "not-object",
     };
   }
   return { ok: true, value };
@@ -208,11 +237,12 @@ export function decodeTelemetryV1Reference(
     return {
       ok: false,
       reason: describeIssues(parsed.error.issues, json.value),
+      code: "invalid",
     };
   }
   const m = parsed.data;
   const mismatch = checkTopicSite(topicSiteId, m.site_id, "site_id");
-  if (mismatch) return { ok: false, reason: mismatch };
+  if (mismatch) return { ok: false, reason: mismatch, code: "site-mismatch" };
   return {
     ok: true,
     record: {
@@ -261,6 +291,7 @@ export function decodeLegacyTelemetryReference(
     return {
       ok: false,
       reason: describeIssues(parsed.error.issues, json.value),
+      code: "invalid",
     };
   }
   const m = parsed.data;
@@ -269,7 +300,7 @@ export function decodeLegacyTelemetryReference(
     m.site_id.toLowerCase(),
     "site_id",
   );
-  if (mismatch) return { ok: false, reason: mismatch };
+  if (mismatch) return { ok: false, reason: mismatch, code: "site-mismatch" };
   return {
     ok: true,
     record: {

@@ -386,3 +386,21 @@ export async function recentTelemetry(
     order by time`;
   return rows.map(fromTelemetryRow);
 }
+
+/**
+ * A site's telemetry with `from` ≤ time < `to`, oldest first: at most the newest `limit` rows,
+ * and whether more were left out (the HTTP API and the web view's charts).
+ */
+export async function telemetryBetween(
+  db: Db,
+  siteId: string,
+  options: { from: Date; to: Date; limit: number },
+): Promise<{ records: TelemetryRecord[]; truncated: boolean }> {
+  const rows = await db<TelemetryRow[]>`
+    select ${db(TELEMETRY_COLUMNS)} from telemetry
+    where site_id = ${siteId} and time >= ${options.from} and time < ${options.to}
+    order by time desc
+    limit ${options.limit + 1}`;
+  const truncated = rows.length > options.limit;
+  return { records: rows.slice(0, options.limit).reverse().map(fromTelemetryRow), truncated };
+}

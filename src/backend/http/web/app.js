@@ -1,0 +1,445 @@
+// The Kasi web view: the fleet as a table and as a list sorted by urgency, and one site's charts,
+// kept live by the backend's event stream. Plain ES module, no build step; charts by uPlot.
+//
+// The stream is read with fetch(), not EventSource: EventSource cannot send an Authorization
+// header, and a token in the URL would end up in proxy and server logs.
+// uPlot is served by the backend from its npm package (web.ts); imported through a variable so
+// that `deno check src/` does not look for /vendor on disk.
+const UPLOT_URL = "/vendor/uPlot.esm.js";
+const { default: uPlot } = await import(UPLOT_URL);
+
+const TOKEN_KEY = "kasi.apiToken";
+const SOURCE_CODE = { off: 0, battery: 1, generator: 2 };
+const SOURCE_NAME = ["off", "battery", "generator"];
+const URGENT_SHOWN = 50;
+
+const state = {
+  sites: new Map(),
+  selected: new URLSearchParams(location.search).get("site"),
+  alarms: new Map(),
+  alarmsAvailable: true,
+  series: null,
+  charts: [],
+  loading: false,
+  dirty: false,
+  clockSkewMs: 0,
+};
+
+const $ = (id) => document.getElementById(id);
+
+function headers() {
+  const token = localStorage.getItem(TOKEN_KEY);
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+async function api(path, init = {}) {
+  const response = await fetch(path, { ...init, headers: { ...headers(), ...init.headers } });
+  if (response.status === 401) {
+    askToken((await response.json()).error);
+    throw new Error("unauthorized");
+  }
+  return response;
+}
+
+function askToken(why) {
+  $("token-form").hidden = false;
+  $("token-error").textContent = why ?? "";
+  $("link").className = "link down";
+}
+
+$("token-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  localStorage.setItem(TOKEN_KEY, $("token").value.trim());
+  $("token-form").hidden = true;
+  connect();
+});
+
+// ---- the stream ------------------------------------------------------------------------------
+
+let streamAbort = null;
+
+async function connect() {
+  streamAbort?.abort();
+  const abort = new AbortController();
+  streamAbort = abort;
+  const retryMs = 2000;
+  while (!abort.signal.aborted) {
+    try {
+      const response = await api("/api/v1/stream", { signal: abort.signal });
+      if (!response.ok) throw new Error(`stream: HTTP ${response.status}`);
+      $("link").className = "link up";
+      await readEvents(response.body, (event, data) => onEvent(event, data));
+    } catch (error) {
+      if (error.message === "unauthorized") return;
+    }
+    $("link").className = "link down";
+    if (abort.signal.aborted) return;
+    await new Promise((r) => setTimeout(r, retryMs));
+  }
+}
+
+/** Parses text/event-stream (WHATWG HTML §9.2.6): fields per line, a blank line ends an event. */
+async function readEvents(body, onMessage) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event = "message";
+  let data = [];
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buffer += value;
+    let nl;
+    while ((nl = buffer.indexOf("\n")) >= 0) {
+      const line = buffer.slice(0, nl).replace(/\r$/, "");
+      buffer = buffer.slice(nl + 1);
+      if (line === "") {
+        if (data.length > 0) onMessage(event, JSON.parse(data.join("\n")));
+        event = "message";
+        data = [];
+      } else if (line.startsWith("event:")) event = line.slice(6).trim();
+      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
+    }
+  }
+}
+
+function onEvent(event, data) {
+  if (event === "snapshot") {
+    state.sites = new Map(data.map((s) => [s.siteId, s]));
+    loadAlarms();
+  } else if (event === "sites") {
+    for (const s of data) state.sites.set(s.siteId, s);
+    const mine = data.find((s) => s.siteId === state.selected);
+    if (mine) extendCharts(mine);
+  } else if (event === "alarm") {
+    if (data.state === "cleared") state.alarms.delete(data.id);
+    else state.alarms.set(data.id, data);
+  }
+  if (state.selected === null && state.sites.size > 0) select(urgencyOrder()[0].siteId);
+  schedule();
+}
+
+function schedule() {
+  if (state.dirty) return;
+  state.dirty = true;
+  requestAnimationFrame(() => {
+    state.dirty = false;
+    render();
+  });
+}
+
+// ---- urgency ---------------------------------------------------------------------------------
+
+/** Offline first, then open alarms (most first), then fewest hours left on battery or diesel. */
+function urgencyOrder() {
+  return [...state.sites.values()].sort((a, b) =>
+    Number(b.offline) - Number(a.offline) ||
+    b.openAlarms - a.openAlarms ||
+    hoursLeft(a) - hoursLeft(b) ||
+    a.siteId.localeCompare(b.siteId)
+  );
+}
+
+/** Hours until the site can no longer carry its load: battery and diesel together. */
+function hoursLeft(site) {
+  const p = site.prediction;
+  if (!p) return Infinity;
+  return p.batteryH + p.dieselH;
+}
+
+function why(site) {
+  if (site.offline) {
+    return site.status === "offline"
+      ? "offline (last will)"
+      : site.silentS === null
+      ? "no telemetry yet"
+      : `silent for ${duration(site.silentS)}`;
+  }
+  if (site.openAlarms > 0) {
+    const first = [...state.alarms.values()].find((a) => a.siteId === site.siteId);
+    return first ? first.message : `${site.openAlarms} open alarm${site.openAlarms > 1 ? "s" : ""}`;
+  }
+  const p = site.prediction;
+  if (!p) return "no prediction yet";
+  return `battery ${hours(p.batteryH)} h, diesel ${hours(p.dieselH)} h`;
+}
+
+// ---- rendering -------------------------------------------------------------------------------
+
+const fmt = (v, digits = 0, unit = "") =>
+  v === null || v === undefined ? "–" : `${Number(v).toFixed(digits)}${unit}`;
+const hours = (h) => (h >= 168 ? "168+" : h.toFixed(h < 10 ? 1 : 0));
+const esc = (s) =>
+  String(s).replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c],
+  );
+
+function duration(s) {
+  if (s < 120) return `${s} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+function render() {
+  const sites = [...state.sites.values()];
+  const offline = sites.filter((s) => s.offline).length;
+  const alarmed = sites.filter((s) => s.openAlarms > 0).length;
+  $("summary").textContent = `${sites.length} sites · ${offline} offline · ${alarmed} with alarms`;
+  const newest = Math.max(0, ...sites.map((s) => (s.lastSeen ? Date.parse(s.lastSeen) : 0)));
+  if (newest > 0) {
+    $("clock").textContent = `${new Date(newest).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+  }
+
+  const ordered = urgencyOrder();
+  $("urgent-list").innerHTML = ordered.slice(0, URGENT_SHOWN).map((s) => {
+    const cls = s.offline ? "offline" : s.openAlarms > 0 ? "alarm" : hoursLeft(s) < 12 ? "low" : "";
+    const badge = s.offline
+      ? "offline"
+      : s.openAlarms > 0
+      ? `${s.openAlarms} alarm${s.openAlarms > 1 ? "s" : ""}`
+      : s.prediction
+      ? `${hours(hoursLeft(s))} h`
+      : "";
+    return `<li class="${cls}" data-site="${esc(s.siteId)}"><span class="id">${
+      esc(s.siteId)
+    }</span>` +
+      `<span class="badge">${esc(badge)}</span><span class="why">${esc(why(s))}</span></li>`;
+  }).join("") + (ordered.length > URGENT_SHOWN
+    ? `<li class="more muted">… and ${ordered.length - URGENT_SHOWN} more in the table</li>`
+    : "");
+
+  $("fleet-body").innerHTML = sites.map((s) => {
+    const l = s.latest;
+    const p = s.prediction;
+    const status = s.offline ? "offline" : s.status;
+    const soc = p?.socPct ?? l?.socPct;
+    return `<tr data-site="${esc(s.siteId)}"${
+      s.siteId === state.selected ? ' class="selected"' : ""
+    }>` +
+      `<td>${esc(s.siteId)}</td><td class="st-${status}">${status}</td>` +
+      `<td class="src-${l?.source ?? ""}">${l?.source ?? "–"}</td>` +
+      `<td class="num">${fmt(soc, 0, " %")}</td><td class="num">${fmt(l?.batteryV, 1, " V")}</td>` +
+      `<td class="num">${fmt(l?.loadW, 0, " W")}</td><td class="num">${fmt(l?.pvW, 0, " W")}</td>` +
+      `<td class="num">${fmt(l?.fuelPct, 0, " %")}</td>` +
+      `<td class="num">${p ? hours(p.batteryH) : "–"}</td><td class="num">${
+        p ? hours(p.dieselH) : "–"
+      }</td>` +
+      `<td>${s.lastCommand?.mode ?? "–"}</td><td class="num">${s.openAlarms || ""}</td>` +
+      `<td class="num">${s.silentS === null ? "–" : duration(s.silentS) + " ago"}</td></tr>`;
+  }).join("");
+
+  renderDetail();
+  renderAlarms();
+}
+
+function renderDetail() {
+  const site = state.sites.get(state.selected);
+  $("detail").hidden = !site;
+  if (!site) return;
+  $("detail-title").textContent = `Site ${site.siteId}`;
+  const c = site.lastCommand;
+  $("detail-facts").textContent = [
+    `${site.protocol === "legacy" ? "first generation" : "v1"}`,
+    site.latest ? `on ${site.latest.source}` : "no telemetry",
+    c
+      ? `command #${c.seq} ${c.mode}: generator ${c.genStartSocPct}→${c.genStopSocPct} %, ${c.reason}`
+      : "no command yet",
+  ].join(" · ");
+}
+
+function renderAlarms() {
+  const open = [...state.alarms.values()].filter((a) => a.state !== "cleared");
+  $("alarms").hidden = !state.alarmsAvailable;
+  $("alarm-list").innerHTML = open.length === 0
+    ? `<li class="muted">No open alarms.</li>`
+    : open.map((a) =>
+      `<li><span class="${a.severity}">${esc(a.severity)}</span><span>${esc(a.siteId)}</span>` +
+      `<span class="msg">${esc(a.message)}</span><span class="muted">${
+        esc(a.raisedAt.slice(0, 16))
+      }</span>` +
+      (a.state === "acknowledged"
+        ? `<span class="muted">ack by ${esc(a.acknowledgedBy ?? "")}</span>`
+        : `<button data-ack="${a.id}">Acknowledge</button>`) +
+      `</li>`
+    ).join("");
+}
+
+async function loadAlarms() {
+  try {
+    const response = await api("/api/v1/alarms?state=open&limit=1000");
+    state.alarmsAvailable = response.ok;
+    if (response.ok) {
+      state.alarms = new Map((await response.json()).alarms.map((a) => [a.id, a]));
+    }
+  } catch {
+    state.alarmsAvailable = false;
+  }
+  schedule();
+}
+
+document.addEventListener("click", async (e) => {
+  const ack = e.target.closest("[data-ack]");
+  if (ack) {
+    const response = await api(`/api/v1/alarms/${ack.dataset.ack}/ack`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ by: "web view" }),
+    });
+    if (response.ok) {
+      const { alarm } = await response.json();
+      state.alarms.set(alarm.id, alarm);
+      schedule();
+    }
+    return;
+  }
+  const row = e.target.closest("[data-site]");
+  if (row) select(row.dataset.site);
+});
+
+// ---- charts ----------------------------------------------------------------------------------
+
+const CHARTS = [
+  {
+    title: "State of charge (%)",
+    series: [{ key: "socPct", label: "SoC %", stroke: "#1565c0" }],
+    range: [0, 100],
+  },
+  { title: "Battery voltage (V)", series: [{ key: "batteryV", label: "V", stroke: "#6a1b9a" }] },
+  {
+    title: "Power (W)",
+    series: [
+      { key: "loadW", label: "load W", stroke: "#c62828" },
+      { key: "pvW", label: "PV W", stroke: "#f9a825" },
+      { key: "genW", label: "generator W", stroke: "#455a64" },
+    ],
+  },
+  {
+    title: "Fuel (%)",
+    series: [{ key: "fuelPct", label: "fuel %", stroke: "#2e7d32" }],
+    range: [0, 100],
+  },
+  {
+    title: "Active source",
+    series: [{ key: "sourceCode", label: "source", stroke: "#d07a00", stepped: true }],
+    range: [0, 2],
+    sourceAxis: true,
+  },
+];
+
+const WINDOW_S = 24 * 3600;
+
+function toSeries(columns) {
+  return {
+    time: columns.time.map((t) => t / 1000),
+    socPct: columns.socPct,
+    batteryV: columns.batteryV,
+    loadW: columns.loadW,
+    pvW: columns.pvW,
+    genW: columns.genW,
+    fuelPct: columns.fuelPct,
+    sourceCode: columns.source.map((s) => SOURCE_CODE[s] ?? null),
+  };
+}
+
+function select(siteId) {
+  if (state.selected === siteId && state.series) return;
+  state.selected = siteId;
+  history.replaceState(null, "", `?site=${encodeURIComponent(siteId)}`);
+  state.series = null;
+  for (const c of state.charts) c.plot.destroy();
+  state.charts = [];
+  $("charts").innerHTML = "";
+  $("charts").dataset.points = "0";
+  loadCharts(siteId);
+  schedule();
+}
+
+async function loadCharts(siteId) {
+  state.loading = true;
+  try {
+    const response = await api(
+      `/api/v1/sites/${encodeURIComponent(siteId)}/telemetry?format=columns`,
+    );
+    if (!response.ok || state.selected !== siteId) return;
+    state.series = toSeries((await response.json()).columns);
+    drawCharts();
+  } finally {
+    state.loading = false;
+  }
+}
+
+/** New telemetry for the site shown: fetch only what came after the last point. */
+async function extendCharts(site) {
+  if (!state.series || state.loading || !site.lastSeen) return;
+  const last = state.series.time.at(-1) ?? 0;
+  if (Date.parse(site.lastSeen) / 1000 <= last) return;
+  state.loading = true;
+  try {
+    const from = Math.round(last * 1000) + 1;
+    const response = await api(
+      `/api/v1/sites/${encodeURIComponent(site.siteId)}/telemetry?format=columns&from=${from}`,
+    );
+    if (!response.ok || state.selected !== site.siteId || !state.series) return;
+    const more = toSeries((await response.json()).columns);
+    const s = state.series;
+    for (const key of Object.keys(s)) s[key].push(...more[key]);
+    const cut = s.time.findIndex((t) => t >= s.time.at(-1) - WINDOW_S);
+    if (cut > 0) { for (const key of Object.keys(s)) s[key].splice(0, cut); }
+    for (const c of state.charts) c.plot.setData(c.data());
+    $("charts").dataset.points = String(s.time.length);
+  } finally {
+    state.loading = false;
+  }
+}
+
+function drawCharts() {
+  const box = $("charts");
+  const width = Math.max(380, Math.floor((box.clientWidth || 900) / 2) - 24);
+  const sync = uPlot.sync("kasi-site");
+  for (const spec of CHARTS) {
+    const el = document.createElement("div");
+    el.className = "chart";
+    el.innerHTML = `<h3>${spec.title}</h3>`;
+    box.append(el);
+    const data = () => [state.series.time, ...spec.series.map((s) => state.series[s.key])];
+    const plot = new uPlot(
+      {
+        width,
+        height: 170,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+        cursor: { sync: { key: sync.key } },
+        legend: { live: true },
+        scales: { x: { time: true }, y: spec.range ? { range: spec.range } : {} },
+        axes: [
+          {},
+          spec.sourceAxis
+            ? {
+              values: (_u, ticks) => ticks.map((t) => SOURCE_NAME[t] ?? ""),
+              splits: () => [0, 1, 2],
+              size: 80,
+            }
+            : { size: 56 },
+        ],
+        series: [
+          {},
+          ...spec.series.map((s) => ({
+            label: s.label,
+            stroke: s.stroke,
+            width: 1.5,
+            spanGaps: false,
+            ...(s.stepped
+              ? { paths: uPlot.paths.stepped({ align: 1 }), fill: "rgba(208,122,0,0.12)" }
+              : {}),
+            ...(s.stepped ? { value: (_u, v) => (v === null ? "–" : SOURCE_NAME[v]) } : {}),
+          })),
+        ],
+      },
+      data(),
+      el,
+    );
+    state.charts.push({ plot, data });
+  }
+  box.dataset.points = String(state.series.time.length);
+}
+
+connect();
