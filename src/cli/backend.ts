@@ -28,6 +28,8 @@ const MAX_SESSION_EXPIRY_S = 0xffff_ffff;
  */
 const CLIENT_ID_PATTERN = /^[\x21-\x7e]{1,64}$/;
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+/** The HTTP server's host unless told otherwise: this machine only. */
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
 type LogLevel = typeof LOG_LEVELS[number];
 
 export interface BackendSettings {
@@ -44,11 +46,23 @@ export interface BackendSettings {
   weatherUrl: string | undefined;
   openMeteoUrl: string | undefined;
   openMeteoApiKey: string | undefined;
+  /** null: no HTTP server (neither --http-port nor KASI_HTTP_PORT). 0: a free port. */
+  httpPort: number | null;
+  httpHost: string;
+  /** The JSON API's bearer token; undefined leaves the API closed (401). */
+  apiToken: string | undefined;
 }
 
 /** Checks the flags and environment once; bad input gets an error naming the value. */
 export function resolveBackendSettings(
-  flags: { mqttUrl?: string; clientId?: string; commandInterval: string; logLevel: string },
+  flags: {
+    mqttUrl?: string;
+    clientId?: string;
+    commandInterval: string;
+    logLevel: string;
+    httpPort?: string;
+    httpHost?: string;
+  },
   env: Record<string, string | undefined>,
 ): BackendSettings {
   const mqtt = resolveSetting({
@@ -104,6 +118,26 @@ export function resolveBackendSettings(
       `--log-level "${flags.logLevel}" is not one of: ${LOG_LEVELS.join(", ")}`,
     );
   }
+  const httpPort = resolveSetting({
+    flag: flags.httpPort,
+    flagName: "--http-port",
+    env,
+    names: ["KASI_HTTP_PORT"],
+  });
+  const port = httpPort.value === undefined ? null : Number(httpPort.value);
+  if (port !== null && !(/^\d+$/.test(httpPort.value!) && port <= 65535)) {
+    throw new KasiError(
+      "INPUT_INVALID",
+      `${httpPort.source}: "${httpPort.value}" is not a TCP port (0-65535)`,
+    );
+  }
+  const httpHost = resolveSetting({
+    flag: flags.httpHost,
+    flagName: "--http-host",
+    env,
+    names: ["KASI_HTTP_HOST"],
+    fallback: DEFAULT_HTTP_HOST,
+  });
   const weatherUrl = urlSetting(env, "KASI_WEATHER_URL");
   const openMeteoUrl = urlSetting(env, "KASI_OPEN_METEO_URL");
   return {
@@ -118,6 +152,10 @@ export function resolveBackendSettings(
     weatherUrl,
     openMeteoUrl,
     openMeteoApiKey: resolveSetting({ flagName: "", env, names: ["OPEN_METEO_API_KEY"] }).value,
+    httpPort: port,
+    httpHost: httpHost.value,
+    // Never a flag: a command line shows in `ps` and in shell history.
+    apiToken: resolveSetting({ flagName: "", env, names: ["KASI_API_TOKEN"] }).value,
   };
 }
 
@@ -164,6 +202,15 @@ export function backendCommand() {
       "seconds between commands to a site when nothing changes",
       "60",
     )
+    .option(
+      "--http-port <port>",
+      "serve /healthz, /readyz, /metrics, the JSON API and the web view on this port " +
+        "(default: $KASI_HTTP_PORT, else no HTTP server)",
+    )
+    .option(
+      "--http-host <host>",
+      `address the HTTP server listens on (default: $KASI_HTTP_HOST, then ${DEFAULT_HTTP_HOST})`,
+    )
     .option("--log-level <level>", LOG_LEVELS.join(" | "), "info")
     .addHelpText(
       "after",
@@ -172,7 +219,9 @@ export function backendCommand() {
         `queues for it while it is away (default ${DEFAULT_MQTT_SESSION_EXPIRY_S}; ` +
         "0 ends it at disconnect)\n" +
         "  KASI_WEATHER_URL, KASI_OPEN_METEO_URL  base URLs of OpenWeatherMap and Open-Meteo " +
-        "(proxies, tests, a self-hosted Open-Meteo)",
+        "(proxies, tests, a self-hosted Open-Meteo)\n" +
+        "  KASI_API_TOKEN  bearer token of the JSON API under /api/ (without it the API " +
+        "answers 401; health, metrics and the page stay open)",
     )
     .action(async (flags) => {
       const fromDotEnv = await loadDotEnv();
@@ -194,6 +243,11 @@ export function backendCommand() {
         databaseUrl: redactDatabaseUrl(databaseUrl),
         commandIntervalS: settings.commandIntervalS,
         weather: weatherSummary(settings),
+        http: settings.httpPort === null
+          ? "off"
+          : `${settings.httpHost}:${settings.httpPort} (API ${
+            settings.apiToken ? "token" : "closed"
+          })`,
       });
       const service = new BackendService({
         mqttUrl: settings.mqttUrl,
@@ -209,6 +263,13 @@ export function backendCommand() {
         },
         log,
         migrate: true,
+        ...(settings.httpPort === null ? {} : {
+          http: {
+            port: settings.httpPort,
+            hostname: settings.httpHost,
+            apiToken: settings.apiToken,
+          },
+        }),
       });
       // Listening before start: a signal during start-up still stops gracefully after it.
       const signal = stopSignal({

@@ -5,6 +5,8 @@ import { KasiError } from "../core/errors.ts";
 export interface DemoSettings {
   mqttPort: number;
   dbPort: number;
+  /** The web view and API, tokenless on 127.0.0.1. */
+  httpPort: number;
   dataDir: string;
   speed: number;
   commandIntervalS: number;
@@ -31,6 +33,7 @@ function positive(flag: string, text: string): number {
 export function resolveDemoSettings(flags: {
   mqttPort: string;
   dbPort: string;
+  httpPort: string;
   dataDir: string;
   speed: string;
   commandInterval: string;
@@ -39,6 +42,7 @@ export function resolveDemoSettings(flags: {
   return {
     mqttPort: port("--mqtt-port", flags.mqttPort),
     dbPort: port("--db-port", flags.dbPort),
+    httpPort: port("--http-port", flags.httpPort),
     dataDir: flags.dataDir,
     speed: positive("--speed", flags.speed),
     commandIntervalS: positive("--command-interval", flags.commandInterval),
@@ -54,6 +58,7 @@ export function demoCommand() {
     )
     .option("--mqtt-port <port>", "embedded MQTT broker port", "1884")
     .option("--db-port <port>", "embedded PostgreSQL port", "5488")
+    .option("--http-port <port>", "web view and API on 127.0.0.1 (no token)", "8080")
     .option("--data-dir <dir>", "where the embedded database and the log live", ".kasi")
     .option("--speed <n>", "simulated seconds per real second", "300")
     .option("--command-interval <s>", "seconds between commands to each site", "10")

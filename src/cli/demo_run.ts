@@ -156,9 +156,15 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
       clientId: "kasi-demo-backend",
       now: simClock,
       wallClockMs: () => Date.now(),
+      // Tokenless: the server refuses that on anything but loopback.
+      http: { port: settings.httpPort, hostname: "127.0.0.1", allowTokenless: true },
     });
     await backend.start();
     cleanups.push(() => backend.stop());
+    const webUrl = backend.httpUrl();
+    say("");
+    say(`  Web view: ${webUrl}   (fleet, urgency list, live charts)`);
+    say("");
 
     for (const s of DEMO_SITES) {
       const device = await startSimDevice({
@@ -186,6 +192,7 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
         `Kasi demo · ${settings.speed}× speed · simulated ${simText} UTC, ` +
         `${simH.toFixed(1)} h in · ` +
         `${stats.stored} rows stored, ${stats.rejected} rejected, ${stats.commandsSent} commands sent`,
+        `Web view: ${webUrl}`,
         "",
         renderDemoTable(rows),
         "",

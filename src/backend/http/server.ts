@@ -3,6 +3,7 @@
  * and its live stream, and the web view. Health, readiness, metrics and the page's static files
  * are open; everything under /api/ needs the bearer token (auth.ts).
  */
+import { KasiError } from "../../core/errors.ts";
 import type { Logger } from "../../core/log.ts";
 import {
   ackResponse,
@@ -83,6 +84,14 @@ export async function startHttpServer(options: HttpOptions, deps: HttpDeps): Pro
   } catch (error) {
     clearInterval(timer);
     unsubscribe?.();
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new KasiError(
+        "PORT_IN_USE",
+        `HTTP port ${options.port} on ${hostname} is already in use; pass --http-port to choose ` +
+          "another",
+        { cause: error },
+      );
+    }
     throw new Error(`HTTP server: cannot listen on ${hostname}:${options.port}: ${error}`, {
       cause: error,
     });

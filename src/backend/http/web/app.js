@@ -114,7 +114,10 @@ function onEvent(event, data) {
     if (data.state === "cleared") state.alarms.delete(data.id);
     else state.alarms.set(data.id, data);
   }
-  if (state.selected === null && state.sites.size > 0) select(urgencyOrder()[0].siteId);
+  if (!state.series && !state.loading && state.sites.size > 0) {
+    // The site in the address (?site=), else the most urgent one.
+    select(state.sites.has(state.selected) ? state.selected : urgencyOrder()[0].siteId, true);
+  }
   schedule();
 }
 
@@ -129,21 +132,23 @@ function schedule() {
 
 // ---- urgency ---------------------------------------------------------------------------------
 
-/** Offline first, then open alarms (most first), then fewest hours left on battery or diesel. */
+/**
+ * Offline first, then open alarms (most first), then the fewest battery hours left (the runway
+ * before the generator must run or the load goes dark), then the fewest diesel hours.
+ */
 function urgencyOrder() {
   return [...state.sites.values()].sort((a, b) =>
     Number(b.offline) - Number(a.offline) ||
     b.openAlarms - a.openAlarms ||
     hoursLeft(a) - hoursLeft(b) ||
+    (a.prediction?.dieselH ?? Infinity) - (b.prediction?.dieselH ?? Infinity) ||
     a.siteId.localeCompare(b.siteId)
   );
 }
 
-/** Hours until the site can no longer carry its load: battery and diesel together. */
+/** Battery hours left to the reserve; a site without a prediction sorts last among the rest. */
 function hoursLeft(site) {
-  const p = site.prediction;
-  if (!p) return Infinity;
-  return p.batteryH + p.dieselH;
+  return site.prediction?.batteryH ?? Infinity;
 }
 
 function why(site) {
@@ -198,7 +203,7 @@ function render() {
       : s.openAlarms > 0
       ? `${s.openAlarms} alarm${s.openAlarms > 1 ? "s" : ""}`
       : s.prediction
-      ? `${hours(hoursLeft(s))} h`
+      ? `${hours(hoursLeft(s))} h battery`
       : "";
     return `<li class="${cls}" data-site="${esc(s.siteId)}"><span class="id">${
       esc(s.siteId)
@@ -341,8 +346,8 @@ function toSeries(columns) {
   };
 }
 
-function select(siteId) {
-  if (state.selected === siteId && state.series) return;
+function select(siteId, force = false) {
+  if (!force && state.selected === siteId) return;
   state.selected = siteId;
   history.replaceState(null, "", `?site=${encodeURIComponent(siteId)}`);
   state.series = null;
