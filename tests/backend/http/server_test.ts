@@ -44,8 +44,11 @@ Deno.test("startHttpServer() serves the API tokenless on loopback only when allo
     const page = await fetch(closed.url);
     assert.equal(page.headers.get("content-type"), "text/html; charset=utf-8");
     assert.match(await page.text(), /<title>Kasi Power · fleet<\/title>/);
-    const uplot = await fetch(`${closed.url}vendor/uPlot.esm.js`);
-    assert.match(await uplot.text(), /export \{ uPlot as default \}|export default uPlot/);
+    const uplot = await fetch(`${closed.url}vendor/uPlot.iife.min.js`);
+    assert.match(
+      await uplot.text(),
+      /^\/\*! https:\/\/github.com\/leeoniya\/uPlot \(v1\.6\.\d+\) \*\/\nvar uPlot=/,
+    );
     const missing = await fetch(`${closed.url}nope`);
     assert.equal(missing.status, 404);
     assert.deepEqual(await missing.json(), { error: "no such path: /nope" });

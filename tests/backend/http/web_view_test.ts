@@ -78,13 +78,23 @@ Deno.test("the web view lists the simulated sites by urgency and its charts grow
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on("pageerror", (e) => errors.push(String(e)));
-        await page.addInitScript((token) => localStorage.setItem("kasi.apiToken", token), TOKEN);
         await page.goto(`${base}/?site=${sites[0]!.siteId}`);
+        // No token yet: the API answers 401 and the page asks for one; a wrong one is refused.
+        await page.waitForSelector("#token-form", { state: "visible" });
+        await page.fill("#token", "wrong-token");
+        await page.click("#token-form button");
+        await page.waitForFunction(
+          `document.getElementById("token-error").textContent === "invalid token"`,
+        );
+        assert.equal(await page.$$eval("#fleet-body tr", (trs) => trs.length), 0);
+        await page.fill("#token", TOKEN);
+        await page.click("#token-form button");
 
         // Page-side predicates as strings: the test is type-checked without the DOM library.
         await page.waitForFunction(
           `document.querySelectorAll("#fleet-body tr").length === ${sites.length}`,
         );
+        assert.equal(await page.isVisible("#token-form"), false);
         const rows = await page.$$eval("#fleet-body tr", (trs) => trs.map((tr) => tr.dataset.site));
         assert.deepEqual(rows, sites.map((s) => s.siteId).sort());
         // Urgency: the site with an open alarm comes first (none is offline).

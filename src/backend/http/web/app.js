@@ -3,10 +3,9 @@
 //
 // The stream is read with fetch(), not EventSource: EventSource cannot send an Authorization
 // header, and a token in the URL would end up in proxy and server logs.
-// uPlot is served by the backend from its npm package (web.ts); imported through a variable so
-// that `deno check src/` does not look for /vendor on disk.
-const UPLOT_URL = "/vendor/uPlot.esm.js";
-const { default: uPlot } = await import(UPLOT_URL);
+// uPlot (its minified build, 51 KB) is loaded by index.html from the backend, which serves it
+// from the npm package (web.ts).
+const uPlot = globalThis.uPlot;
 
 const TOKEN_KEY = "kasi.apiToken";
 const SOURCE_CODE = { off: 0, battery: 1, generator: 2 };
