@@ -185,6 +185,7 @@ function duration(s) {
 }
 
 function render() {
+  const startedMs = performance.now();
   const sites = [...state.sites.values()];
   const offline = sites.filter((s) => s.offline).length;
   const alarmed = sites.filter((s) => s.openAlarms > 0).length;
@@ -212,28 +213,58 @@ function render() {
     ? `<li class="more muted">… and ${ordered.length - URGENT_SHOWN} more in the table</li>`
     : "");
 
-  $("fleet-body").innerHTML = sites.map((s) => {
-    const l = s.latest;
-    const p = s.prediction;
-    const status = s.offline ? "offline" : s.status;
-    const soc = p?.socPct ?? l?.socPct;
-    return `<tr data-site="${esc(s.siteId)}"${
-      s.siteId === state.selected ? ' class="selected"' : ""
-    }>` +
-      `<td>${esc(s.siteId)}</td><td class="st-${status}">${status}</td>` +
-      `<td class="src-${l?.source ?? ""}">${l?.source ?? "–"}</td>` +
-      `<td class="num">${fmt(soc, 0, " %")}</td><td class="num">${fmt(l?.batteryV, 1, " V")}</td>` +
-      `<td class="num">${fmt(l?.loadW, 0, " W")}</td><td class="num">${fmt(l?.pvW, 0, " W")}</td>` +
-      `<td class="num">${fmt(l?.fuelPct, 0, " %")}</td>` +
-      `<td class="num">${p ? hours(p.batteryH) : "–"}</td><td class="num">${
-        p ? hours(p.dieselH) : "–"
-      }</td>` +
-      `<td>${s.lastCommand?.mode ?? "–"}</td><td class="num">${s.openAlarms || ""}</td>` +
-      `<td class="num">${s.silentS === null ? "–" : duration(s.silentS) + " ago"}</td></tr>`;
-  }).join("");
+  renderTable(sites);
 
   renderDetail();
   renderAlarms();
+  // For the 1000-site check (and a curious operator's devtools): how long one render took.
+  document.body.dataset.renderMs = (performance.now() - startedMs).toFixed(1);
+}
+
+function rowHtml(s) {
+  const l = s.latest;
+  const p = s.prediction;
+  const status = s.offline ? "offline" : s.status;
+  const soc = p?.socPct ?? l?.socPct;
+  return `<td>${esc(s.siteId)}</td><td class="st-${status}">${status}</td>` +
+    `<td class="src-${l?.source ?? ""}">${l?.source ?? "–"}</td>` +
+    `<td class="num">${fmt(soc, 0, " %")}</td><td class="num">${fmt(l?.batteryV, 1, " V")}</td>` +
+    `<td class="num">${fmt(l?.loadW, 0, " W")}</td><td class="num">${fmt(l?.pvW, 0, " W")}</td>` +
+    `<td class="num">${fmt(l?.fuelPct, 0, " %")}</td>` +
+    `<td class="num">${p ? hours(p.batteryH) : "–"}</td><td class="num">${
+      p ? hours(p.dieselH) : "–"
+    }</td>` +
+    `<td>${s.lastCommand?.mode ?? "–"}</td><td class="num">${s.openAlarms || ""}</td>` +
+    `<td class="num">${s.silentS === null ? "–" : duration(s.silentS) + " ago"}</td>`;
+}
+
+/**
+ * The fleet table in site order. Rows are kept and only a row whose text changed is rewritten:
+ * at 1000 sites a full rebuild every second would cost the browser tens of milliseconds.
+ */
+const rows = new Map();
+function renderTable(sites) {
+  const body = $("fleet-body");
+  const ids = sites.map((s) => s.siteId);
+  if (ids.length !== rows.size || ids.some((id, i) => body.rows[i]?.dataset.site !== id)) {
+    rows.clear();
+    body.textContent = "";
+    for (const id of ids) {
+      const tr = document.createElement("tr");
+      tr.dataset.site = id;
+      rows.set(id, { tr, html: "" });
+      body.append(tr);
+    }
+  }
+  for (const s of sites) {
+    const row = rows.get(s.siteId);
+    const html = rowHtml(s);
+    if (html !== row.html) {
+      row.tr.innerHTML = html;
+      row.html = html;
+    }
+    row.tr.classList.toggle("selected", s.siteId === state.selected);
+  }
 }
 
 function renderDetail() {
@@ -375,13 +406,13 @@ async function loadCharts(siteId) {
 /** New telemetry for the site shown: fetch only what came after the last point. */
 async function extendCharts(site) {
   if (!state.series || state.loading || !site.lastSeen) return;
-  const last = state.series.time.at(-1) ?? 0;
-  if (Date.parse(site.lastSeen) / 1000 <= last) return;
+  const last = state.series.time.at(-1) ?? null;
+  if (last !== null && Date.parse(site.lastSeen) / 1000 <= last) return;
   state.loading = true;
   try {
-    const from = Math.round(last * 1000) + 1;
+    const after = last === null ? "" : `&from=${Math.round(last * 1000) + 1}`;
     const response = await api(
-      `/api/v1/sites/${encodeURIComponent(site.siteId)}/telemetry?format=columns&from=${from}`,
+      `/api/v1/sites/${encodeURIComponent(site.siteId)}/telemetry?format=columns${after}`,
     );
     if (!response.ok || state.selected !== site.siteId || !state.series) return;
     const more = toSeries((await response.json()).columns);
