@@ -15,6 +15,8 @@ export const DEFAULT_TELEMETRY_RANGE_MS = 24 * 3600_000;
 export const MAX_TELEMETRY_POINTS = 50_000;
 const DEFAULT_TELEMETRY_POINTS = 10_000;
 const MAX_ALARMS = 1000;
+/** An acknowledgement's body is {"by": "..."}: a few dozen bytes. */
+const MAX_ACK_BODY_BYTES = 4096;
 
 export interface ApiDeps {
   sites: () => SiteView[];
@@ -30,7 +32,12 @@ export interface ApiDeps {
 export function json(body: unknown, status = 200, headers: HeadersInit = {}): Response {
   return new Response(JSON.stringify(body), {
     status,
-    headers: { "content-type": "application/json; charset=utf-8", ...headers },
+    // Live fleet data: no proxy or browser cache may keep it.
+    headers: {
+      "content-type": "application/json; charset=utf-8",
+      "cache-control": "no-store",
+      ...headers,
+    },
   });
 }
 
@@ -205,7 +212,11 @@ export async function ackResponse(
   if (!/^\d{1,15}$/.test(idText) || !Number.isSafeInteger(id) || id < 1) {
     return jsonError(400, `alarm id: "${decodeURIComponent(idText)}" must be a positive integer`);
   }
-  const text = await request.text();
+  const length = Number(request.headers.get("content-length") ?? 0);
+  if (length > MAX_ACK_BODY_BYTES) {
+    return jsonError(413, `body: ${length} bytes exceeds the limit of ${MAX_ACK_BODY_BYTES}`);
+  }
+  const text = (await request.text()).slice(0, MAX_ACK_BODY_BYTES);
   let body: unknown = {};
   if (text.trim() !== "") {
     try {

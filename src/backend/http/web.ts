@@ -6,12 +6,16 @@
 import uplotCss from "uplot/dist/uPlot.min.css" with { type: "text" };
 import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import appJs from "./web/app.js" with { type: "text" };
+import chartsJs from "./web/charts.js" with { type: "text" };
+import eventStreamJs from "./web/event_stream.js" with { type: "text" };
 import indexHtml from "./web/index.html" with { type: "text" };
 import styleCss from "./web/style.css" with { type: "text" };
 
 const FILES: Record<string, { body: string; type: string }> = {
   "/": { body: indexHtml, type: "text/html; charset=utf-8" },
   "/app.js": { body: appJs, type: "text/javascript; charset=utf-8" },
+  "/charts.js": { body: chartsJs, type: "text/javascript; charset=utf-8" },
+  "/event_stream.js": { body: eventStreamJs, type: "text/javascript; charset=utf-8" },
   "/style.css": { body: styleCss, type: "text/css; charset=utf-8" },
   "/vendor/uPlot.iife.min.js": { body: uplotJs, type: "text/javascript; charset=utf-8" },
   "/vendor/uPlot.min.css": { body: uplotCss, type: "text/css; charset=utf-8" },

@@ -51,6 +51,7 @@ Deno.test("the JSON API answers 401 without the bearer token and serves sites an
 
     const sites = await get(`${base}/api/v1/sites`);
     assert.equal(sites.status, 200);
+    assert.equal(sites.headers.get("cache-control"), "no-store");
     const site = sites.body.sites.find((s: { siteId: string }) => s.siteId === siteId);
     assert.equal(site.latest.time, at(20));
     assert.equal(site.latest.batteryV, 52);
@@ -225,6 +226,10 @@ Deno.test("/api/v1/alarms lists and acknowledges, naming a bad id, kind or body"
       body: { error: 'body: not JSON ("{by")' },
     });
     assert.equal((await post(`${base}/api/v1/alarms/${low.id}/ack`, '{"by": 5}')).status, 400);
+    assert.deepEqual(await post(`${base}/api/v1/alarms/${low.id}/ack`, "x".repeat(5000)), {
+      status: 413,
+      body: { error: "body: 5000 bytes exceeds the limit of 4096" },
+    });
     alarms.clear(low.id, at);
     assert.deepEqual(await post(`${base}/api/v1/alarms/${low.id}/ack`), {
       status: 409,

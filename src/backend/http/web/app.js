@@ -3,13 +3,10 @@
 //
 // The stream is read with fetch(), not EventSource: EventSource cannot send an Authorization
 // header, and a token in the URL would end up in proxy and server logs.
-// uPlot (its minified build, 51 KB) is loaded by index.html from the backend, which serves it
-// from the npm package (web.ts).
-const uPlot = globalThis.uPlot;
+import { drawCharts, toSeries, WINDOW_S } from "./charts.js";
+import { readEvents } from "./event_stream.js";
 
 const TOKEN_KEY = "kasi.apiToken";
-const SOURCE_CODE = { off: 0, battery: 1, generator: 2 };
-const SOURCE_NAME = ["off", "battery", "generator"];
 const URGENT_SHOWN = 50;
 
 const state = {
@@ -74,30 +71,6 @@ async function connect() {
     $("link").className = "link down";
     if (abort.signal.aborted) return;
     await new Promise((r) => setTimeout(r, retryMs));
-  }
-}
-
-/** Parses text/event-stream (WHATWG HTML §9.2.6): fields per line, a blank line ends an event. */
-async function readEvents(body, onMessage) {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = "";
-  let event = "message";
-  let data = [];
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl).replace(/\r$/, "");
-      buffer = buffer.slice(nl + 1);
-      if (line === "") {
-        if (data.length > 0) onMessage(event, JSON.parse(data.join("\n")));
-        event = "message";
-        data = [];
-      } else if (line.startsWith("event:")) event = line.slice(6).trim();
-      else if (line.startsWith("data:")) data.push(line.slice(5).replace(/^ /, ""));
-    }
   }
 }
 
@@ -333,49 +306,6 @@ document.addEventListener("click", async (e) => {
 
 // ---- charts ----------------------------------------------------------------------------------
 
-const CHARTS = [
-  {
-    title: "State of charge (%)",
-    series: [{ key: "socPct", label: "SoC %", stroke: "#1565c0" }],
-    range: [0, 100],
-  },
-  { title: "Battery voltage (V)", series: [{ key: "batteryV", label: "V", stroke: "#6a1b9a" }] },
-  {
-    title: "Power (W)",
-    series: [
-      { key: "loadW", label: "load W", stroke: "#c62828" },
-      { key: "pvW", label: "PV W", stroke: "#f9a825" },
-      { key: "genW", label: "generator W", stroke: "#455a64" },
-    ],
-  },
-  {
-    title: "Fuel (%)",
-    series: [{ key: "fuelPct", label: "fuel %", stroke: "#2e7d32" }],
-    range: [0, 100],
-  },
-  {
-    title: "Active source",
-    series: [{ key: "sourceCode", label: "source", stroke: "#d07a00", stepped: true }],
-    range: [0, 2],
-    sourceAxis: true,
-  },
-];
-
-const WINDOW_S = 24 * 3600;
-
-function toSeries(columns) {
-  return {
-    time: columns.time.map((t) => t / 1000),
-    socPct: columns.socPct,
-    batteryV: columns.batteryV,
-    loadW: columns.loadW,
-    pvW: columns.pvW,
-    genW: columns.genW,
-    fuelPct: columns.fuelPct,
-    sourceCode: columns.source.map((s) => SOURCE_CODE[s] ?? null),
-  };
-}
-
 function select(siteId, force = false) {
   if (!force && state.selected === siteId) return;
   state.selected = siteId;
@@ -397,7 +327,7 @@ async function loadCharts(siteId) {
     );
     if (!response.ok || state.selected !== siteId) return;
     state.series = toSeries((await response.json()).columns);
-    drawCharts();
+    state.charts = drawCharts($("charts"), state.series);
   } finally {
     state.loading = false;
   }
@@ -425,56 +355,6 @@ async function extendCharts(site) {
   } finally {
     state.loading = false;
   }
-}
-
-function drawCharts() {
-  const box = $("charts");
-  const width = Math.max(380, Math.floor((box.clientWidth || 900) / 2) - 24);
-  const sync = uPlot.sync("kasi-site");
-  for (const spec of CHARTS) {
-    const el = document.createElement("div");
-    el.className = "chart";
-    el.innerHTML = `<h3>${spec.title}</h3>`;
-    box.append(el);
-    const data = () => [state.series.time, ...spec.series.map((s) => state.series[s.key])];
-    const plot = new uPlot(
-      {
-        width,
-        height: 170,
-        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
-        cursor: { sync: { key: sync.key } },
-        legend: { live: true },
-        scales: { x: { time: true }, y: spec.range ? { range: spec.range } : {} },
-        axes: [
-          {},
-          spec.sourceAxis
-            ? {
-              values: (_u, ticks) => ticks.map((t) => SOURCE_NAME[t] ?? ""),
-              splits: () => [0, 1, 2],
-              size: 80,
-            }
-            : { size: 56 },
-        ],
-        series: [
-          {},
-          ...spec.series.map((s) => ({
-            label: s.label,
-            stroke: s.stroke,
-            width: 1.5,
-            spanGaps: false,
-            ...(s.stepped
-              ? { paths: uPlot.paths.stepped({ align: 1 }), fill: "rgba(208,122,0,0.12)" }
-              : {}),
-            ...(s.stepped ? { value: (_u, v) => (v === null ? "–" : SOURCE_NAME[v]) } : {}),
-          })),
-        ],
-      },
-      data(),
-      el,
-    );
-    state.charts.push({ plot, data });
-  }
-  box.dataset.points = String(state.series.time.length);
 }
 
 connect();

@@ -1,0 +1,102 @@
+// The charts of one site: SoC, battery voltage, power, fuel and the active source, on uPlot
+// (its minified build, 51 KB, loaded by index.html from the backend, which serves it from the npm
+// package: web.ts).
+const uPlot = globalThis.uPlot;
+
+const SOURCE_CODE = { off: 0, battery: 1, generator: 2 };
+const SOURCE_NAME = ["off", "battery", "generator"];
+
+const CHARTS = [
+  {
+    title: "State of charge (%)",
+    series: [{ key: "socPct", label: "SoC %", stroke: "#1565c0" }],
+    range: [0, 100],
+  },
+  { title: "Battery voltage (V)", series: [{ key: "batteryV", label: "V", stroke: "#6a1b9a" }] },
+  {
+    title: "Power (W)",
+    series: [
+      { key: "loadW", label: "load W", stroke: "#c62828" },
+      { key: "pvW", label: "PV W", stroke: "#f9a825" },
+      { key: "genW", label: "generator W", stroke: "#455a64" },
+    ],
+  },
+  {
+    title: "Fuel (%)",
+    series: [{ key: "fuelPct", label: "fuel %", stroke: "#2e7d32" }],
+    range: [0, 100],
+  },
+  {
+    title: "Active source",
+    series: [{ key: "sourceCode", label: "source", stroke: "#d07a00", stepped: true }],
+    range: [0, 2],
+    sourceAxis: true,
+  },
+];
+
+export const WINDOW_S = 24 * 3600;
+
+export function toSeries(columns) {
+  return {
+    time: columns.time.map((t) => t / 1000),
+    socPct: columns.socPct,
+    batteryV: columns.batteryV,
+    loadW: columns.loadW,
+    pvW: columns.pvW,
+    genW: columns.genW,
+    fuelPct: columns.fuelPct,
+    sourceCode: columns.source.map((s) => SOURCE_CODE[s] ?? null),
+  };
+}
+
+/** One uPlot per chart in `box`, over `series` (kept by the caller and extended in place). */
+export function drawCharts(box, series) {
+  const width = Math.max(380, Math.floor((box.clientWidth || 900) / 2) - 24);
+  const sync = uPlot.sync("kasi-site");
+  const charts = [];
+  for (const spec of CHARTS) {
+    const el = document.createElement("div");
+    el.className = "chart";
+    el.innerHTML = `<h3>${spec.title}</h3>`;
+    box.append(el);
+    const data = () => [series.time, ...spec.series.map((s) => series[s.key])];
+    const plot = new uPlot(
+      {
+        width,
+        height: 170,
+        tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+        cursor: { sync: { key: sync.key } },
+        legend: { live: true },
+        scales: { x: { time: true }, y: spec.range ? { range: spec.range } : {} },
+        axes: [
+          {},
+          spec.sourceAxis
+            ? {
+              values: (_u, ticks) => ticks.map((t) => SOURCE_NAME[t] ?? ""),
+              splits: () => [0, 1, 2],
+              size: 80,
+            }
+            : { size: 56 },
+        ],
+        series: [
+          {},
+          ...spec.series.map((s) => ({
+            label: s.label,
+            stroke: s.stroke,
+            width: 1.5,
+            spanGaps: false,
+            ...(s.stepped
+              ? { paths: uPlot.paths.stepped({ align: 1 }), fill: "rgba(208,122,0,0.12)" }
+              : {}),
+            ...(s.stepped ? { value: (_u, v) => (v === null ? "–" : SOURCE_NAME[v]) } : {}),
+          })),
+        ],
+      },
+      data(),
+      el,
+    );
+    charts.push({ plot, data });
+  }
+  box.dataset.points = String(series.time.length);
+  return charts;
+}
