@@ -16,6 +16,8 @@ const state = {
   alarmsAvailable: true,
   series: null,
   charts: [],
+  /** The selected site's command thresholds, drawn on its SoC chart. */
+  levels: {},
   loading: false,
   dirty: false,
   clockSkewMs: 0,
@@ -81,7 +83,10 @@ function onEvent(event, data) {
   } else if (event === "sites") {
     for (const s of data) state.sites.set(s.siteId, s);
     const mine = data.find((s) => s.siteId === state.selected);
-    if (mine) extendCharts(mine);
+    if (mine) {
+      setLevels(mine);
+      extendCharts(mine);
+    }
   } else if (event === "alarm") {
     if (data.state === "cleared") state.alarms.delete(data.id);
     else state.alarms.set(data.id, data);
@@ -319,7 +324,27 @@ function select(siteId, force = false) {
   schedule();
 }
 
+/** The SoC chart's threshold lines follow the site's last command. */
+function setLevels(site) {
+  const c = site.lastCommand;
+  const next = c
+    ? {
+      genStartSocPct: c.genStartSocPct,
+      genStopSocPct: c.genStopSocPct,
+      reserveSocPct: c.reserveSocPct,
+    }
+    : {};
+  const changed = ["genStartSocPct", "genStopSocPct", "reserveSocPct"]
+    .some((k) => next[k] !== state.levels[k]);
+  if (!changed) return;
+  for (const k of Object.keys(state.levels)) delete state.levels[k];
+  Object.assign(state.levels, next);
+  for (const chart of state.charts) chart.plot.redraw(false);
+}
+
 async function loadCharts(siteId) {
+  const site = state.sites.get(siteId);
+  if (site) setLevels(site);
   state.loading = true;
   try {
     const response = await api(
@@ -327,7 +352,7 @@ async function loadCharts(siteId) {
     );
     if (!response.ok || state.selected !== siteId) return;
     state.series = toSeries((await response.json()).columns);
-    state.charts = drawCharts($("charts"), state.series);
+    state.charts = drawCharts($("charts"), state.series, state.levels);
   } finally {
     state.loading = false;
   }

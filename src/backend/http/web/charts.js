@@ -11,6 +11,7 @@ const CHARTS = [
     title: "State of charge (%)",
     series: [{ key: "socPct", label: "SoC %", stroke: "#1565c0" }],
     range: [0, 100],
+    levels: true,
   },
   { title: "Battery voltage (V)", series: [{ key: "batteryV", label: "V", stroke: "#6a1b9a" }] },
   {
@@ -49,8 +50,51 @@ export function toSeries(columns) {
   };
 }
 
-/** One uPlot per chart in `box`, over `series` (kept by the caller and extended in place). */
-export function drawCharts(box, series) {
+/**
+ * Dashed lines across the SoC chart at the last command's generator start and stop and the
+ * site's reserve, read from `levels` at every draw (the caller updates it in place).
+ */
+function levelLines(levels) {
+  // Generator levels labelled at the right, the reserve at the left: they may coincide.
+  const lines = [
+    ["genStartSocPct", "#d07a00", "gen start", "right"],
+    ["genStopSocPct", "#2e7d32", "gen stop", "right"],
+    ["reserveSocPct", "#c62828", "reserve", "left"],
+  ];
+  return {
+    hooks: {
+      draw: [(u) => {
+        const { ctx, bbox } = u;
+        ctx.save();
+        ctx.setLineDash([5, 4]);
+        ctx.lineWidth = 1;
+        ctx.font = `${Math.round(10 * devicePixelRatio)}px system-ui, sans-serif`;
+        ctx.textBaseline = "bottom";
+        for (const [key, color, label, side] of lines) {
+          const value = levels[key];
+          if (typeof value !== "number") continue;
+          const y = Math.round(u.valToPos(value, "y", true)) + 0.5;
+          ctx.strokeStyle = color;
+          ctx.fillStyle = color;
+          ctx.beginPath();
+          ctx.moveTo(bbox.left, y);
+          ctx.lineTo(bbox.left + bbox.width, y);
+          ctx.stroke();
+          ctx.textAlign = side;
+          const x = side === "left" ? bbox.left + 4 : bbox.left + bbox.width - 4;
+          ctx.fillText(`${label} ${value} %`, x, y - 2);
+        }
+        ctx.restore();
+      }],
+    },
+  };
+}
+
+/**
+ * One uPlot per chart in `box`, over `series` (kept by the caller and extended in place);
+ * `levels` holds the command's SoC thresholds drawn on the SoC chart.
+ */
+export function drawCharts(box, series, levels = {}) {
   const width = Math.max(380, Math.floor((box.clientWidth || 900) / 2) - 24);
   const sync = uPlot.sync("kasi-site");
   const charts = [];
@@ -67,6 +111,7 @@ export function drawCharts(box, series) {
         tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
         cursor: { sync: { key: sync.key } },
         legend: { live: true },
+        plugins: spec.levels ? [levelLines(levels)] : [],
         scales: { x: { time: true }, y: spec.range ? { range: spec.range } : {} },
         axes: [
           {},
