@@ -13,6 +13,7 @@ import { startSimDevice } from "../device/run.ts";
 import { SIM_PRESETS, type SimPresetName } from "../device/sim_presets.ts";
 import { startEmbeddedBroker } from "../embedded/broker.ts";
 import { startEmbeddedDatabase } from "../embedded/database.ts";
+import { assertPortFree } from "../embedded/ports.ts";
 import type { DemoSettings } from "./demo.ts";
 import { type DemoRow, renderDemoTable } from "./demo_table.ts";
 import { jsonLogger } from "./log.ts";
@@ -122,6 +123,8 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
 
   try {
     say(`Kasi demo — logs in ${logPath}`);
+    // Before anything starts: a taken web view port fails at once, not after the migrations.
+    assertPortFree("127.0.0.1", settings.httpPort, { what: "HTTP", flag: "--http-port" });
     const database = await startEmbeddedDatabase({
       dataDir: `${settings.dataDir}/pgdata`,
       port: settings.dbPort,
