@@ -11,6 +11,7 @@ import { BACKEND_SUBSCRIPTIONS, parseTopic } from "../core/topics.ts";
 import { connectDatabase } from "../db/client.ts";
 import { runMigrations } from "../db/migrate.ts";
 import { loadSiteSnapshots, telemetryBetween } from "../db/store.ts";
+import { telemetryBuckets } from "../db/telemetry_buckets.ts";
 import type { AlarmBook } from "./alarm_book.ts";
 import { BackendMetrics } from "./backend_metrics.ts";
 import {
@@ -270,6 +271,7 @@ export class BackendService {
       sites: () => this.#sites.views(),
       now,
       telemetry: (siteId, range) => telemetryBetween(sql, siteId, range),
+      telemetryBuckets: (siteId, range) => telemetryBuckets(sql, siteId, range),
       alarms: this.#alarmBook(),
       readiness: async () => {
         let answered = false;

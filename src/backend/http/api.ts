@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { ALARM_KINDS, type AlarmKind } from "../../core/alarm.ts";
 import type { TelemetryRecord } from "../../core/telemetry.ts";
+import type { TelemetryBucket } from "../../db/telemetry_buckets.ts";
 import type { AlarmBook, AlarmFilter } from "../alarm_book.ts";
 import type { SiteView } from "../site_state.ts";
 
@@ -14,6 +15,9 @@ export const SILENT_OFFLINE_S = 15 * 60;
 export const DEFAULT_TELEMETRY_RANGE_MS = 24 * 3600_000;
 export const MAX_TELEMETRY_POINTS = 50_000;
 const DEFAULT_TELEMETRY_POINTS = 10_000;
+/** `step` bounds: the devices' fastest interval, and a day. */
+const MIN_STEP_S = 10;
+const MAX_STEP_S = 86_400;
 const MAX_ALARMS = 1000;
 /** An acknowledgement's body is {"by": "..."}: a few dozen bytes. */
 const MAX_ACK_BODY_BYTES = 4096;
@@ -26,6 +30,10 @@ export interface ApiDeps {
     siteId: string,
     range: { from: Date; to: Date; limit: number },
   ) => Promise<{ records: TelemetryRecord[]; truncated: boolean }>;
+  telemetryBuckets: (
+    siteId: string,
+    range: { from: Date; to: Date; stepS: number; limit: number },
+  ) => Promise<{ buckets: TelemetryBucket[]; truncated: boolean }>;
   alarms?: AlarmBook;
 }
 
@@ -103,7 +111,7 @@ function parseLimit(text: string | null, fallback: number, max: number): number 
   return n;
 }
 
-/** GET /api/v1/sites/{id}/telemetry?from=&to=&limit=&format=rows|columns */
+/** GET /api/v1/sites/{id}/telemetry?from=&to=&limit=&step=&format=rows|columns */
 export async function telemetryResponse(
   deps: ApiDeps,
   siteId: string,
@@ -131,6 +139,28 @@ export async function telemetryResponse(
   if (format !== "rows" && format !== "columns") {
     return jsonError(400, `format: "${format}" must be "rows" or "columns"`);
   }
+  const stepText = params.get("step");
+  if (stepText !== null && stepText !== "") {
+    const stepS = Number(stepText);
+    if (!/^\d+$/.test(stepText) || stepS < MIN_STEP_S || stepS > MAX_STEP_S) {
+      return jsonError(
+        400,
+        `step: "${stepText}" must be a whole number of seconds from ${MIN_STEP_S} to ${MAX_STEP_S}`,
+      );
+    }
+    const { buckets, truncated } = await deps.telemetryBuckets(siteId, {
+      from: fromDate,
+      to: toDate,
+      stepS,
+      limit,
+    });
+    const head = { siteId, from: fromDate, to: toDate, stepS, count: buckets.length, truncated };
+    if (format === "rows") return json({ ...head, buckets });
+    return json({
+      ...head,
+      columns: { ...columnsOf(buckets), samples: buckets.map((b) => b.samples) },
+    });
+  }
   const { records, truncated } = await deps.telemetry(siteId, {
     from: fromDate,
     to: toDate,
@@ -146,8 +176,22 @@ function rowOf(r: TelemetryRecord) {
   return rest;
 }
 
+type Columnable = Pick<
+  TelemetryRecord,
+  | "time"
+  | "socPct"
+  | "batteryV"
+  | "batteryA"
+  | "loadW"
+  | "pvW"
+  | "genW"
+  | "fuelPct"
+  | "source"
+  | "genRunning"
+>;
+
 /** Column arrays, times in ms since 1970: what a chart takes without reshaping. */
-export function columnsOf(records: TelemetryRecord[]) {
+export function columnsOf(records: Columnable[]) {
   return {
     time: records.map((r) => r.time.getTime()),
     socPct: records.map((r) => r.socPct),

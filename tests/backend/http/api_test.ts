@@ -306,3 +306,40 @@ Deno.test("/readyz answers 503 naming MQTT when the broker is gone", async () =>
     });
   }, { stopTimeoutMs: 500 });
 });
+
+Deno.test("/telemetry?step= averages each bucket, keeps the most frequent source and any generator run", async () => {
+  const siteId = uniqueSiteId("http-step");
+  const t0 = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
+  const at = (s: number) => new Date(t0.getTime() + s * 1000).toISOString();
+  await withHttpBackend({ apiToken: TOKEN }, async ({ service, base, publisher }) => {
+    const topic = `kasi/v1/sites/${siteId}/telemetry`;
+    const rows = [
+      { ts: at(0), load_w: 300, soc_pct: 80 },
+      { ts: at(10), load_w: 400, soc_pct: 79 },
+      { ts: at(20), load_w: 650, soc_pct: 78, source: "generator", gen_running: true, gen_w: 900 },
+    ];
+    for (const r of rows) await publisher.publishAsync(topic, v1Telemetry(siteId, r), { qos: 1 });
+    await waitFor("3 rows stored", () => service.stats().stored === 3);
+    const url = `${base}/api/v1/sites/${siteId}/telemetry?from=${at(0)}&to=${at(40)}&step=20`;
+    const r = await get(url);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.stepS, 20);
+    // [t0, t0+20 s): the rows at 0 and 10 s; [t0+20 s, t0+40 s): the generator row.
+    assert.deepEqual(
+      r.body.buckets.map((
+        b: { time: string; samples: number; loadW: number; socPct: number; source: string },
+      ) => [b.time, b.samples, b.loadW, b.socPct, b.source]),
+      [[at(0), 2, 350, 79.5, "battery"], [at(20), 1, 650, 78, "generator"]],
+    );
+    assert.deepEqual(
+      r.body.buckets.map((b: { genRunning: boolean; genW: number }) => [b.genRunning, b.genW]),
+      [[false, null], [true, 900]], // the battery rows report no gen_w
+    );
+    const columns = await get(`${url}&format=columns`);
+    assert.deepEqual(columns.body.columns.samples, [2, 1]);
+    assert.deepEqual(columns.body.columns.time, [t0.getTime(), t0.getTime() + 20_000]);
+    const bad = await get(`${base}/api/v1/sites/${siteId}/telemetry?step=5`);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error, 'step: "5" must be a whole number of seconds from 10 to 86400');
+  });
+});

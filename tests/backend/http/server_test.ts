@@ -11,6 +11,7 @@ function deps(): HttpDeps {
     sites: () => [],
     now: () => new Date("2026-03-01T00:00:00Z"),
     telemetry: () => Promise.resolve({ records: [], truncated: false }),
+    telemetryBuckets: () => Promise.resolve({ buckets: [], truncated: false }),
     readiness: () => Promise.resolve({ mqtt: true, database: false }),
   };
 }

@@ -117,6 +117,24 @@ Deno.test("the web view lists the simulated sites by urgency and its charts grow
           { timeout: 15_000 },
         );
         assert.equal(await page.textContent("#detail-title"), `Site ${sites[0]!.siteId}`);
+
+        // A week in 10-minute means: the charts are drawn again from bucketed telemetry.
+        const [week] = await Promise.all([
+          page.waitForResponse((r) =>
+            r.url().includes("/telemetry?") && r.url().includes("step=600")
+          ),
+          page.click('[data-range="7d"]'),
+        ]);
+        assert.equal(week.status(), 200);
+        await page.waitForFunction(
+          `document.querySelectorAll("#charts .uplot").length === 5 &&
+            Number(document.getElementById("charts").dataset.points) > 0`,
+        );
+        assert.equal(await page.getAttribute('[data-range="7d"]', "class"), "active");
+        await page.click('[data-range="24h"]');
+        await page.waitForFunction(
+          `Number(document.getElementById("charts").dataset.points) > ${before}`,
+        );
         assert.deepEqual(errors, []);
 
         await Deno.mkdir(new URL(".", ARTIFACT), { recursive: true });

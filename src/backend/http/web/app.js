@@ -3,7 +3,7 @@
 //
 // The stream is read with fetch(), not EventSource: EventSource cannot send an Authorization
 // header, and a token in the URL would end up in proxy and server logs.
-import { drawCharts, toSeries, WINDOW_S } from "./charts.js";
+import { drawCharts, toSeries } from "./charts.js";
 import { readEvents } from "./event_stream.js";
 
 const TOKEN_KEY = "kasi.apiToken";
@@ -16,6 +16,7 @@ const state = {
   alarmsAvailable: true,
   series: null,
   charts: [],
+  range: "24h",
   /** The selected site's command thresholds, drawn on its SoC chart. */
   levels: {},
   loading: false,
@@ -305,23 +306,43 @@ document.addEventListener("click", async (e) => {
     }
     return;
   }
+  const range = e.target.closest("[data-range]");
+  if (range) {
+    state.range = range.dataset.range;
+    if (state.selected) resetCharts();
+    return;
+  }
   const row = e.target.closest("[data-site]");
   if (row) select(row.dataset.site);
 });
 
 // ---- charts ----------------------------------------------------------------------------------
 
+/** Chart ranges: raw points up to a day (extended live), 10-minute means over a week. */
+const RANGES = {
+  "6h": { s: 6 * 3600 },
+  "24h": { s: 24 * 3600 },
+  "7d": { s: 7 * 86400, stepS: 600 },
+};
+
 function select(siteId, force = false) {
   if (!force && state.selected === siteId) return;
   state.selected = siteId;
   history.replaceState(null, "", `?site=${encodeURIComponent(siteId)}`);
+  resetCharts();
+  schedule();
+}
+
+function resetCharts() {
   state.series = null;
   for (const c of state.charts) c.plot.destroy();
   state.charts = [];
   $("charts").innerHTML = "";
   $("charts").dataset.points = "0";
-  loadCharts(siteId);
-  schedule();
+  for (const b of document.querySelectorAll("[data-range]")) {
+    b.classList.toggle("active", b.dataset.range === state.range);
+  }
+  loadCharts(state.selected);
 }
 
 /** The SoC chart's threshold lines follow the site's last command. */
@@ -342,13 +363,21 @@ function setLevels(site) {
   for (const chart of state.charts) chart.plot.redraw(false);
 }
 
+/** The chart range's query: from the site's newest telemetry back, in buckets for long ones. */
+function rangeQuery(site) {
+  const range = RANGES[state.range];
+  const end = site?.lastSeen ? Date.parse(site.lastSeen) : null;
+  const from = end === null ? "" : `&from=${end - range.s * 1000}`;
+  return `${from}${range.stepS ? `&step=${range.stepS}` : ""}`;
+}
+
 async function loadCharts(siteId) {
   const site = state.sites.get(siteId);
   if (site) setLevels(site);
   state.loading = true;
   try {
     const response = await api(
-      `/api/v1/sites/${encodeURIComponent(siteId)}/telemetry?format=columns`,
+      `/api/v1/sites/${encodeURIComponent(siteId)}/telemetry?format=columns${rangeQuery(site)}`,
     );
     if (!response.ok || state.selected !== siteId) return;
     state.series = toSeries((await response.json()).columns);
@@ -358,10 +387,18 @@ async function loadCharts(siteId) {
   }
 }
 
-/** New telemetry for the site shown: fetch only what came after the last point. */
+/**
+ * New telemetry for the site shown: fetch only what came after the last point; a bucketed
+ * range is fetched again once a new bucket is complete.
+ */
 async function extendCharts(site) {
   if (!state.series || state.loading || !site.lastSeen) return;
   const last = state.series.time.at(-1) ?? null;
+  const stepS = RANGES[state.range].stepS;
+  if (stepS) {
+    if (last === null || Date.parse(site.lastSeen) / 1000 >= last + 2 * stepS) resetCharts();
+    return;
+  }
   if (last !== null && Date.parse(site.lastSeen) / 1000 <= last) return;
   state.loading = true;
   try {
@@ -373,7 +410,7 @@ async function extendCharts(site) {
     const more = toSeries((await response.json()).columns);
     const s = state.series;
     for (const key of Object.keys(s)) s[key].push(...more[key]);
-    const cut = s.time.findIndex((t) => t >= s.time.at(-1) - WINDOW_S);
+    const cut = s.time.findIndex((t) => t >= s.time.at(-1) - RANGES[state.range].s);
     if (cut > 0) { for (const key of Object.keys(s)) s[key].splice(0, cut); }
     for (const c of state.charts) c.plot.setData(c.data());
     $("charts").dataset.points = String(s.time.length);

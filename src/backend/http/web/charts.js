@@ -35,10 +35,27 @@ const CHARTS = [
   },
 ];
 
-export const WINDOW_S = 24 * 3600;
+/**
+ * A gap in the data (the site was silent, or the backend away) longer than five typical
+ * intervals gets a null point, so the lines break there instead of bridging it.
+ */
+function withGaps(series) {
+  const t = series.time;
+  if (t.length < 3) return series;
+  const steps = t.slice(1).map((x, i) => x - t[i]).sort((a, b) => a - b);
+  const gapS = Math.max(60, 5 * steps[Math.floor(steps.length / 2)]);
+  const out = Object.fromEntries(Object.keys(series).map((k) => [k, []]));
+  for (let i = 0; i < t.length; i++) {
+    if (i > 0 && t[i] - t[i - 1] > gapS) {
+      for (const k of Object.keys(series)) out[k].push(k === "time" ? t[i - 1] + 1 : null);
+    }
+    for (const k of Object.keys(series)) out[k].push(series[k][i]);
+  }
+  return out;
+}
 
 export function toSeries(columns) {
-  return {
+  return withGaps({
     time: columns.time.map((t) => t / 1000),
     socPct: columns.socPct,
     batteryV: columns.batteryV,
@@ -47,7 +64,7 @@ export function toSeries(columns) {
     genW: columns.genW,
     fuelPct: columns.fuelPct,
     sourceCode: columns.source.map((s) => SOURCE_CODE[s] ?? null),
-  };
+  });
 }
 
 /**
