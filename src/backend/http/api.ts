@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { ALARM_KINDS, type AlarmKind } from "../../core/alarm.ts";
-import type { TelemetryRecord } from "../../core/telemetry.ts";
+import { MAX_CLOCK_AHEAD_MS, type TelemetryRecord } from "../../core/telemetry.ts";
 import type { TelemetryBucket } from "../../db/telemetry_buckets.ts";
 import type { AlarmBook, AlarmFilter } from "../alarm_book.ts";
 import type { SiteView } from "../site_state.ts";
@@ -124,8 +124,9 @@ export async function telemetryResponse(
   if (typeof to === "string") return jsonError(400, to);
   const from = parseTime("from", params.get("from"));
   if (typeof from === "string") return jsonError(400, from);
-  const toDate = to ?? new Date(deps.now().getTime() + 1);
-  const fromDate = from ?? new Date(toDate.getTime() - DEFAULT_TELEMETRY_RANGE_MS);
+  // By default everything stored, including rows from device clocks a little ahead of ours.
+  const toDate = to ?? new Date(deps.now().getTime() + MAX_CLOCK_AHEAD_MS + 1);
+  const fromDate = from ?? new Date((to ?? deps.now()).getTime() - DEFAULT_TELEMETRY_RANGE_MS);
   if (fromDate.getTime() >= toDate.getTime()) {
     return jsonError(
       400,
