@@ -8,6 +8,7 @@ import uplotJs from "uplot/dist/uPlot.iife.min.js" with { type: "text" };
 import appJs from "./web/app.js" with { type: "text" };
 import chartsJs from "./web/charts.js" with { type: "text" };
 import eventStreamJs from "./web/event_stream.js" with { type: "text" };
+import fleetTableJs from "./web/fleet_table.js" with { type: "text" };
 import indexHtml from "./web/index.html" with { type: "text" };
 import styleCss from "./web/style.css" with { type: "text" };
 
@@ -16,6 +17,7 @@ const FILES: Record<string, { body: string; type: string }> = {
   "/app.js": { body: appJs, type: "text/javascript; charset=utf-8" },
   "/charts.js": { body: chartsJs, type: "text/javascript; charset=utf-8" },
   "/event_stream.js": { body: eventStreamJs, type: "text/javascript; charset=utf-8" },
+  "/fleet_table.js": { body: fleetTableJs, type: "text/javascript; charset=utf-8" },
   "/style.css": { body: styleCss, type: "text/css; charset=utf-8" },
   "/vendor/uPlot.iife.min.js": { body: uplotJs, type: "text/javascript; charset=utf-8" },
   "/vendor/uPlot.min.css": { body: uplotCss, type: "text/css; charset=utf-8" },
