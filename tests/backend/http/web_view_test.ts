@@ -78,9 +78,18 @@ Deno.test("the web view lists the simulated sites by urgency and its charts grow
         const page = await browser.newPage();
         const errors: string[] = [];
         page.on("pageerror", (e) => errors.push(String(e)));
+        // A file the page needs and the server does not have shows here, not as a timeout.
+        page.on("response", (r) => {
+          if (r.status() === 404) errors.push(`404 ${new URL(r.url()).pathname}`);
+        });
         await page.goto(`${base}/?site=${sites[0]!.siteId}`);
         // No token yet: the API answers 401 and the page asks for one; a wrong one is refused.
-        await page.waitForSelector("#token-form", { state: "visible" });
+        await page.waitForSelector("#token-form", { state: "visible", timeout: 10_000 })
+          .catch((error) => {
+            throw new Error(`no token prompt (${errors.join("; ") || "no page error"})`, {
+              cause: error,
+            });
+          });
         await page.fill("#token", "wrong-token");
         await page.click("#token-form button");
         await page.waitForFunction(
