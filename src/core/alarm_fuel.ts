@@ -1,0 +1,179 @@
+/**
+ * Fuel alarms: low fuel (a percentage, or the hours the generator could still run) and fuel
+ * loss (the level falls with the generator off, beyond gauge noise and thermal contraction).
+ * Pure: the state goes in and comes out with the conditions that changed.
+ */
+import { type AlarmCondition, type Debounce, debounce, IDLE, round1 } from "./alarm_debounce.ts";
+import { type FuelCurve, fuelRateLph } from "./generator.ts";
+import type { SiteProfile } from "./site_profile.ts";
+import type { TelemetryRecord } from "./telemetry.ts";
+
+/**
+ * Low fuel raises below 10 % of the tank or below 8 h of running, and clears only at 15 % and
+ * 12 h (hysteresis: a gauge wobbling around 10 % never flaps). 8 h is a working day: time for a
+ * fuel delivery to be arranged and driven out before the tank runs dry. Three consecutive
+ * samples: one noisy reading (a float gauge sloshing, a loose sender contact) never raises.
+ */
+export const LOW_FUEL = {
+  raisePct: 10,
+  clearPct: 15,
+  raiseRunH: 8,
+  clearRunH: 12,
+  rule: { raiseSamples: 3, raiseHoldMs: 0, clearSamples: 3 },
+} as const;
+
+/**
+ * The hours left are counted at 75 % of the generator's rating: ISO 8528-1 rates prime power for
+ * an average load of up to 70 % over 24 h, and a set charging the battery runs near its top; a
+ * lower load would make the hours look longer than a bad night gives.
+ */
+export const RUN_HOURS_LOAD_RATIO = 0.75;
+
+/**
+ * Fuel loss. A resistive float gauge reads within about ±2 % of the tank (gauge noise); diesel
+ * contracts 0.00083 per °C (ASTM D1250 / API MPMS 11.1 volume correction: about 0.83 × 10⁻³ /°C
+ * for diesel at 15 °C), and fuel in an above-ground tank swings some 15 °C between afternoon and
+ * dawn. A level that falls with the generator off is loss only when the fall exceeds
+ * noise + thermal contraction of the fuel held, on the median of the last five readings (one
+ * noisy reading cannot move a median of five), for three consecutive samples.
+ */
+export const FUEL_LOSS = {
+  gaugeNoisePct: 2,
+  expansionPerC: 0.00083,
+  tempSwingC: 15,
+  medianOf: 5,
+  rule: { raiseSamples: 3, raiseHoldMs: 0, clearSamples: 3 },
+  /**
+   * A rise of at least this much (% of tank) is a refuel: the same 5 % step fuel_learning.ts
+   * counts as one. It, or the generator running, starts a new reference level.
+   */
+  refuelPct: 5,
+} as const;
+
+export interface FuelRuleState {
+  low: Debounce;
+  loss: Debounce;
+  /** Latest readings with the generator off, newest last (for the median). */
+  recent: number[];
+  /** Highest median level since the generator stopped or the tank was refilled. */
+  refPct: number | null;
+}
+
+export function newFuelRuleState(): FuelRuleState {
+  return { low: IDLE, loss: IDLE, recent: [], refPct: null };
+}
+
+export interface FuelContext {
+  profile: SiteProfile;
+  /** The site's learned fuel curve; the default curve when absent. */
+  fuelCurve?: FuelCurve;
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Hours the generator could run on what is left, at RUN_HOURS_LOAD_RATIO of its rating. */
+export function runHoursLeft(fuelPct: number, ctx: FuelContext): number {
+  const { tankL, generatorRatedKw } = ctx.profile;
+  const lph = fuelRateLph(generatorRatedKw, generatorRatedKw * RUN_HOURS_LOAD_RATIO, {
+    curve: ctx.fuelCurve,
+  });
+  return lph > 0 ? fuelPct / 100 * tankL / lph : Infinity;
+}
+
+/** Litres a fall must exceed to be loss: gauge noise plus thermal contraction of the fuel held. */
+export function fuelLossAllowanceL(refPct: number, tankL: number): number {
+  const heldL = refPct / 100 * tankL;
+  return FUEL_LOSS.gaugeNoisePct / 100 * tankL +
+    FUEL_LOSS.expansionPerC * FUEL_LOSS.tempSwingC * heldL;
+}
+
+/** One record through both fuel rules. */
+export function fuelRules(
+  s: FuelRuleState,
+  record: TelemetryRecord,
+  ctx: FuelContext,
+): { state: FuelRuleState; conditions: AlarmCondition[] } {
+  const pct = record.fuelPct;
+  const { tankL, generatorRatedKw } = ctx.profile;
+  if (pct === null || tankL <= 0 || generatorRatedKw <= 0) return { state: s, conditions: [] };
+  const atMs = record.time.getTime();
+  const conditions: AlarmCondition[] = [];
+
+  const hoursLeft = runHoursLeft(pct, ctx);
+  const low = debounce(s.low, {
+    raise: pct < LOW_FUEL.raisePct || hoursLeft < LOW_FUEL.raiseRunH,
+    clear: pct >= LOW_FUEL.clearPct && hoursLeft >= LOW_FUEL.clearRunH,
+    atMs,
+  }, LOW_FUEL.rule);
+  if (low.active !== s.low.active) {
+    const litres = round1(pct / 100 * tankL);
+    conditions.push({
+      kind: "low-fuel",
+      active: low.active,
+      severity: "warning",
+      message: low.active
+        ? `Fuel ${pct.toFixed(0)} % (${litres} L, ${hoursLeft.toFixed(1)} h of running), below ` +
+          `${LOW_FUEL.raisePct} % or ${LOW_FUEL.raiseRunH} h`
+        : `Fuel back to ${pct.toFixed(0)} % (${litres} L)`,
+      values: { fuelPct: round1(pct), fuelL: litres, runHoursLeft: round1(hoursLeft) },
+      at: record.time,
+    });
+  }
+
+  let { recent, refPct, loss } = s;
+  let lossL = 0;
+  let allowanceL = 0;
+  let clearNow = false;
+  if (record.genRunning) {
+    // Burning is not loss: the reference starts again when the generator stops.
+    recent = [];
+    refPct = null;
+    clearNow = loss.active;
+  } else {
+    recent = [...recent.slice(-(FUEL_LOSS.medianOf - 1)), pct];
+    if (recent.length >= 3) {
+      const level = median(recent);
+      if (refPct === null || level > refPct) {
+        // Rising: a refuel (or warm fuel expanding). A refuel never alarms and clears a loss.
+        if (refPct !== null && level - refPct >= FUEL_LOSS.refuelPct) clearNow = loss.active;
+        refPct = level;
+      }
+      lossL = (refPct - level) / 100 * tankL;
+      allowanceL = fuelLossAllowanceL(refPct, tankL);
+    }
+  }
+  const nextLoss = clearNow ? IDLE : debounce(loss, {
+    raise: lossL > allowanceL && allowanceL > 0,
+    clear: lossL <= allowanceL / 2,
+    atMs,
+  }, FUEL_LOSS.rule);
+  if (nextLoss.active !== loss.active) {
+    conditions.push({
+      kind: "fuel-loss",
+      active: nextLoss.active,
+      severity: "critical",
+      message: nextLoss.active
+        ? `Fuel fell ${round1(lossL)} L with the generator off (from ${round1(refPct!)} % to ` +
+          `${round1(pct)} %), beyond ${round1(allowanceL)} L of gauge noise and thermal ` +
+          `contraction: theft or a leak?`
+        : record.genRunning
+        ? "Generator running: fuel use is consumption again"
+        : `Fuel level steady or refilled (${round1(pct)} %)`,
+      values: nextLoss.active
+        ? {
+          lostL: round1(lossL),
+          fromPct: round1(refPct!),
+          fuelPct: round1(pct),
+          allowanceL: round1(allowanceL),
+        }
+        : { fuelPct: round1(pct), genRunning: record.genRunning },
+      at: record.time,
+    });
+  }
+  loss = nextLoss;
+  return { state: { low, loss, recent, refPct }, conditions };
+}

@@ -1,0 +1,279 @@
+/**
+ * Sensor alarms: a reading that is a sentinel (65535, 32767, -32768 and their scaled forms that
+ * 16-bit registers and ADCs return on a bus error), physically impossible for the site, an
+ * impossible jump from the last good reading, stuck at exactly one value while the rest of the
+ * site moves, or a sensor the device itself reported invalid (its `sensor-invalid` event). One
+ * alarm per site lists every sensor at fault. Pure.
+ */
+import { ACTIVE, type AlarmCondition, IDLE } from "./alarm_debounce.ts";
+import { fuelRateLph } from "./generator.ts";
+import type { SiteProfile } from "./site_profile.ts";
+import type { TelemetryRecord } from "./telemetry.ts";
+import type { Debounce } from "./alarm_debounce.ts";
+
+/** The telemetry fields a sensor fills, by their wire names. */
+export const SENSOR_FIELDS = {
+  battery_v: "batteryV",
+  battery_a: "batteryA",
+  soc_pct: "socPct",
+  battery_temp_c: "batteryTempC",
+  load_w: "loadW",
+  pv_w: "pvW",
+  gen_w: "genW",
+  fuel_pct: "fuelPct",
+} as const satisfies Record<string, keyof TelemetryRecord>;
+export type SensorField = keyof typeof SENSOR_FIELDS;
+
+/**
+ * Values a 16-bit register or ADC returns on a bus error or an unwired input: 0xFFFF (65535),
+ * 0xFFFE, 0x7FFF (32767), 0x8000 (-32768), and the same divided by 10 and 100, as registers
+ * holding tenths or hundredths (Modbus meters, BMS frames) report them.
+ */
+export const SENTINELS: ReadonlySet<number> = new Set(
+  [65535, 65534, 32767, -32768].flatMap((v) => [v, v / 10, v / 100]),
+);
+/** A DS18B20 reads 85 °C from its power-on reset until its first conversion (Maxim datasheet). */
+export const DS18B20_RESET_C = 85;
+
+/**
+ * Consecutive bad samples before a sensor is at fault, and good ones before it recovers: one
+ * bad reading (a bus glitch) never raises, one good reading among bad ones never clears.
+ */
+export const SENSOR_BAD_SAMPLES = 3;
+export const SENSOR_GOOD_SAMPLES = 3;
+
+/**
+ * Largest plausible change from the last good reading: a fixed part plus a rate per hour since
+ * it, so a real step (a sensor replaced) is accepted once enough time has passed.
+ * - battery voltage: 35 % of nominal (a 12 V bank reads 10.5–14.7 V from empty under load to
+ *   absorption; a crank dip stays inside it), plus as much per hour;
+ * - SoC: 20 points (a monitor's full-charge synchronisation) plus 100 per hour (1 C);
+ * - battery temperature: 5 °C plus 10 °C per hour (a bank's thermal mass takes hours to warm).
+ */
+const JUMPS: Partial<
+  Record<SensorField, (p: SiteProfile) => { fixed: number; perH: number; unit: string }>
+> = {
+  battery_v: (p) => ({ fixed: 0.35 * p.nominalV, perH: 0.35 * p.nominalV, unit: "V" }),
+  soc_pct: () => ({ fixed: 20, perH: 100, unit: "%" }),
+  battery_temp_c: () => ({ fixed: 5, perH: 10, unit: "°C" }),
+};
+
+/**
+ * Stuck: exactly one value for at least this many samples and this long, while other readings
+ * moved in at least half of them. Real meters and ADCs jitter in their last digit; zero is
+ * exempt (a dark bus, night PV) and so are voltages with 0.1 V resolution or coarser, which can
+ * sit still for an hour on a steady load.
+ */
+export const STUCK = { samples: 60, minMs: 60 * 60_000, movedShare: 0.5 } as const;
+const STUCK_FIELDS: readonly SensorField[] = ["battery_v", "load_w", "pv_w", "gen_w"];
+/** A fuel gauge that does not move while the generator burns this much of the tank is stuck. */
+export const STUCK_FUEL_BURN_PCT = 3;
+
+interface FieldState {
+  good: { value: number; atMs: number } | null;
+  bad: number;
+  okRun: number;
+  faulty: boolean;
+  reason: string;
+  /** Stuck detection: the repeated value, since when, how many samples, how many moved. */
+  same: { value: number; sinceMs: number; samples: number; moved: number; burnedPct: number };
+}
+
+export interface SensorRuleState {
+  fields: Partial<Record<SensorField, FieldState>>;
+  /** Sensors the device reported invalid (its events), with the reason. */
+  device: Record<string, string>;
+  /** Whether the site's sensor-invalid alarm is active. */
+  alarm: Debounce;
+  prev: TelemetryRecord | null;
+  /** Consecutive records with no bad reading: an alarm clears only after SENSOR_GOOD_SAMPLES. */
+  cleanRecords: number;
+}
+
+export function newSensorRuleState(): SensorRuleState {
+  return { fields: {}, device: {}, alarm: IDLE, prev: null, cleanRecords: 0 };
+}
+
+function newField(value: number, atMs: number): FieldState {
+  return {
+    good: null,
+    bad: 0,
+    okRun: 0,
+    faulty: false,
+    reason: "",
+    same: { value, sinceMs: atMs, samples: 0, moved: 0, burnedPct: 0 },
+  };
+}
+
+/** Why a reading is bad on its own, or null. */
+function badValue(field: SensorField, v: number, r: TelemetryRecord, p: SiteProfile) {
+  if (SENTINELS.has(v)) return `reads ${v}, a sentinel of a 16-bit register`;
+  if (field === "battery_temp_c" && v === DS18B20_RESET_C) {
+    return `reads ${v} °C, a DS18B20's power-on reset value`;
+  }
+  // 1.4× nominal is above any charger (lead-acid equalisation 2.65 V/cell = 1.33×); a bank
+  // carrying the load at half its nominal voltage would have tripped the inverter long before.
+  if (field === "battery_v" && v > 1.4 * p.nominalV) {
+    return `reads ${v} V on a ${p.nominalV} V bank`;
+  }
+  if (field === "battery_v" && v < 0.5 * p.nominalV && r.source === "battery" && r.loadW > 0) {
+    return `reads ${v} V while a ${p.nominalV} V bank carries ${r.loadW} W`;
+  }
+  // PV above 1.5× its peak rating (cold, bright, edge-of-cloud reaches about 1.3×).
+  if (field === "pv_w" && p.pvKwp > 0 && v > 1500 * p.pvKwp) {
+    return `reads ${v} W from ${p.pvKwp} kWp`;
+  }
+  if (field === "gen_w" && p.generatorRatedKw > 0 && v > 1500 * p.generatorRatedKw) {
+    return `reads ${v} W from a ${p.generatorRatedKw} kW generator`;
+  }
+  return null;
+}
+
+function stuckCandidate(field: SensorField, v: number): boolean {
+  if (v === 0 || !STUCK_FIELDS.includes(field)) return false;
+  // 0.1 V resolution or coarser (a first-generation 12.4): can legitimately sit still.
+  return !(field === "battery_v" && Math.abs(v * 10 - Math.round(v * 10)) < 1e-9);
+}
+
+/** Whether any reading other than `field` changed from the previous record. */
+function othersMoved(field: SensorField, r: TelemetryRecord, prev: TelemetryRecord | null) {
+  if (prev === null) return false;
+  if (r.genRunning !== prev.genRunning || r.source !== prev.source) return true;
+  return (Object.keys(SENSOR_FIELDS) as SensorField[]).some((f) => {
+    if (f === field) return false;
+    const key = SENSOR_FIELDS[f];
+    return r[key] !== null && prev[key] !== null && r[key] !== prev[key];
+  });
+}
+
+/** One reading of one field: judged on its own, against the last good one, and for sticking. */
+function judge(
+  f: FieldState,
+  field: SensorField,
+  v: number,
+  ctx: { r: TelemetryRecord; prev: TelemetryRecord | null; profile: SiteProfile },
+): FieldState {
+  const { r, prev, profile } = ctx;
+  const atMs = r.time.getTime();
+  let reason = badValue(field, v, r, profile);
+  const jump = JUMPS[field]?.(profile);
+  if (reason === null && jump && f.good !== null) {
+    const h = (atMs - f.good.atMs) / 3.6e6;
+    const limit = jump.fixed + jump.perH * h;
+    if (Math.abs(v - f.good.value) > limit) {
+      reason = `jumped from ${f.good.value} to ${v} ${jump.unit} in ${(h * 60).toFixed(0)} min`;
+    }
+  }
+  let same = f.same;
+  if (v !== same.value) same = { value: v, sinceMs: atMs, samples: 1, moved: 0, burnedPct: 0 };
+  else {
+    const dtH = prev === null ? 0 : (atMs - prev.time.getTime()) / 3.6e6;
+    const burnLph = r.genRunning && prev?.genRunning
+      ? fuelRateLph(profile.generatorRatedKw, (r.genW ?? r.loadW) / 1000)
+      : 0;
+    same = {
+      ...same,
+      samples: same.samples + 1,
+      moved: same.moved + (othersMoved(field, r, prev) ? 1 : 0),
+      burnedPct: r.genRunning ? same.burnedPct + burnLph * dtH / profile.tankL * 100 : 0,
+    };
+  }
+  if (
+    reason === null && stuckCandidate(field, v) && same.samples >= STUCK.samples &&
+    atMs - same.sinceMs >= STUCK.minMs && same.moved >= STUCK.movedShare * same.samples
+  ) {
+    reason = `stuck at ${v} for ${((atMs - same.sinceMs) / 60_000).toFixed(0)} min ` +
+      "while other readings moved";
+  }
+  if (
+    reason === null && field === "fuel_pct" && profile.tankL > 0 &&
+    same.burnedPct >= STUCK_FUEL_BURN_PCT
+  ) {
+    reason = `stuck at ${v} % while the generator burned about ${same.burnedPct.toFixed(1)} % ` +
+      "of the tank";
+  }
+  if (reason !== null) {
+    const bad = f.bad + 1;
+    const faulty = f.faulty || bad >= SENSOR_BAD_SAMPLES;
+    // The reason of the first bad reading of the run is the one reported.
+    const first = f.faulty || f.bad > 0 ? f.reason : reason;
+    return { ...f, same, bad, okRun: 0, faulty, reason: first };
+  }
+  const okRun = f.okRun + 1;
+  const faulty = f.faulty && okRun < SENSOR_GOOD_SAMPLES;
+  return { good: { value: v, atMs }, same, bad: 0, okRun, faulty, reason: faulty ? f.reason : "" };
+}
+
+function condition(s: SensorRuleState, active: boolean, at: Date): AlarmCondition {
+  const faults: [string, string][] = [
+    ...(Object.entries(s.fields) as [SensorField, FieldState][])
+      .filter(([, f]) => f.faulty).map(([n, f]) => [n, f.reason] as [string, string]),
+    ...Object.entries(s.device).map(([n, why]) => [n, `device: ${why}`] as [string, string]),
+  ];
+  const names = faults.map(([n]) => n);
+  return {
+    kind: "sensor-invalid",
+    active,
+    severity: "warning",
+    message: active
+      ? faults.map(([n, why]) => `${n} ${why}`).join("; ")
+      : "Every sensor reads plausibly again",
+    values: active ? { sensors: names.join(","), reason: faults[0]?.[1] ?? "" } : {},
+    at,
+  };
+}
+
+function settle(
+  s: SensorRuleState,
+  at: Date,
+): { state: SensorRuleState; conditions: AlarmCondition[] } {
+  const any = Object.values(s.fields).some((f) => f!.faulty) || Object.keys(s.device).length > 0;
+  if (any === s.alarm.active) return { state: s, conditions: [] };
+  // An alarm reloaded at start knows no field yet: it waits for clean records before clearing.
+  if (!any && s.cleanRecords < SENSOR_GOOD_SAMPLES) return { state: s, conditions: [] };
+  const state = { ...s, alarm: any ? ACTIVE : IDLE };
+  return { state, conditions: [condition(state, any, at)] };
+}
+
+/** One record through the sensor rules. */
+export function sensorRules(
+  s: SensorRuleState,
+  r: TelemetryRecord,
+  profile: SiteProfile,
+): { state: SensorRuleState; conditions: AlarmCondition[] } {
+  const fields = { ...s.fields };
+  for (const field of Object.keys(SENSOR_FIELDS) as SensorField[]) {
+    const v = r[SENSOR_FIELDS[field]] as number | null;
+    if (v === null) continue;
+    const f = fields[field] ?? newField(v, r.time.getTime());
+    fields[field] = judge(f, field, v, { r, prev: s.prev, profile });
+  }
+  const clean = Object.values(fields).every((f) => f!.bad === 0);
+  const cleanRecords = clean ? s.cleanRecords + 1 : 0;
+  return settle({ ...s, fields, prev: r, cleanRecords }, r.time);
+}
+
+/** The device's own `sensor-invalid` / `sensor-recovered` events. */
+export function sensorEvent(
+  s: SensorRuleState,
+  event: { kind: string; time: Date; values: Record<string, unknown> },
+): { state: SensorRuleState; conditions: AlarmCondition[] } {
+  const sensor = typeof event.values.sensor === "string" ? event.values.sensor : null;
+  if (sensor === null) return { state: s, conditions: [] };
+  if (event.kind === "sensor-invalid") {
+    const reason = typeof event.values.reason === "string" ? event.values.reason : "invalid";
+    return settle({ ...s, device: { ...s.device, [sensor]: reason } }, event.time);
+  }
+  if (event.kind === "sensor-recovered" && sensor in s.device) {
+    const device = { ...s.device };
+    delete device[sensor];
+    // The device says it reads again: that is enough, unless another reading is still bad.
+    return settle({ ...s, device, cleanRecords: SENSOR_GOOD_SAMPLES }, event.time);
+  }
+  return { state: s, conditions: [] };
+}
+
+/** An alarm reloaded open at start: active until every sensor reads well (three samples). */
+export function seedSensor(s: SensorRuleState, open: boolean): SensorRuleState {
+  return open ? { ...s, alarm: ACTIVE } : s;
+}
