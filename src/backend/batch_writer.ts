@@ -69,6 +69,8 @@ export interface CommittedBatch {
   duplicateEvents: number;
   /** Profiles the sites announced; already saved. */
   profiles: SiteProfile[];
+  /** The device events of the batch, in arrival order (the alarm rules read them). */
+  siteEvents: SiteEvent[];
 }
 
 export interface BatchWriterOptions {
@@ -325,6 +327,7 @@ export class BatchWriter {
           events: result!.events,
           duplicateEvents: split.events.length - result!.events,
           profiles: split.profiles,
+          siteEvents: split.events,
         });
       } catch (error) {
         this.#o.log.error("after-commit step failed", { error });

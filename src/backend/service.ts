@@ -17,12 +17,21 @@ import {
   DEFAULT_MAX_BATCH,
   DEFAULT_MAX_DELAY_MS,
 } from "./batch_writer.ts";
+import type { AlarmBook } from "./alarm_book.ts";
+import { AlarmEngine } from "./alarms.ts";
+import { AlarmWebhooks } from "./alarm_webhooks.ts";
 import { RateLimitedWarn } from "./log_limiter.ts";
 import { classifyMessage } from "./messages.ts";
 import { connectLink, type ReceivedMessage } from "./mqtt_link.ts";
 import { Planner } from "./planner.ts";
 import { RollupJob } from "./rollup.ts";
-import { SiteStates, type SiteStatesOptions, type SiteView } from "./site_state.ts";
+import {
+  defaultV1Profile,
+  profileOf,
+  SiteStates,
+  type SiteStatesOptions,
+  type SiteView,
+} from "./site_state.ts";
 import {
   type SiteWeatherOptions,
   SiteWeatherProvider,
@@ -73,6 +82,10 @@ export interface BackendOptions {
   wallClockMs?: () => number;
   /** Seconds between recomputes of the hourly rollup on plain PostgreSQL (default 300). */
   rollupIntervalS?: number;
+  /** URLs every alarm raise, acknowledgement and clear is POSTed to (KASI_ALARM_WEBHOOK_URL). */
+  alarmWebhookUrls?: readonly string[];
+  /** Real seconds between checks for silent sites (default 10). */
+  alarmTickS?: number;
 }
 
 export interface BackendStats {
@@ -98,6 +111,9 @@ export class BackendService {
   #writer: BatchWriter | undefined;
   #planner: Planner | undefined;
   #rollup: RollupJob | undefined;
+  #alarms: AlarmEngine | undefined;
+  #webhooks: AlarmWebhooks | undefined;
+  #alarmTimer: ReturnType<typeof setInterval> | undefined;
   readonly #siteOptions: SiteStatesOptions;
   #sites: SiteStates;
   readonly #rejects: RateLimitedWarn;
@@ -138,6 +154,7 @@ export class BackendService {
         await loadSiteSnapshots(sql, { log }),
         this.#siteOptions,
       );
+      await this.#startAlarms(sql, now);
       this.#rollup = new RollupJob({ sql, log, intervalS: this.#o.rollupIntervalS });
       await this.#rollup.start();
       const maxBatch = this.#o.batch?.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -204,6 +221,34 @@ export class BackendService {
     }
   }
 
+  /** The alarm engine: list, acknowledge, open counts, changes (the HTTP API and views use it). */
+  alarms(): AlarmBook & Pick<AlarmEngine, "openAlarms" | "idle" | "tick"> {
+    if (!this.#alarms) throw new Error("Cannot read alarms: the backend is not started");
+    return this.#alarms;
+  }
+
+  async #startAlarms(sql: postgres.Sql, now: () => Date) {
+    const { log } = this.#o;
+    const urls = this.#o.alarmWebhookUrls ?? [];
+    this.#webhooks = urls.length > 0 ? new AlarmWebhooks({ urls, log }) : undefined;
+    this.#alarms = new AlarmEngine({
+      sql,
+      log,
+      now,
+      webhooks: this.#webhooks,
+      publish: (topic, payload) => {
+        const client = this.#client;
+        if (!client) return Promise.reject(new Error("not connected to the broker"));
+        return client.publishAsync(topic, payload, { qos: 1 });
+      },
+    });
+    await this.#alarms.start(
+      this.#sites.views().map((v) => ({ siteId: v.siteId, latestTime: v.latest?.time ?? null })),
+    );
+    const tickMs = (this.#o.alarmTickS ?? 10) * 1000;
+    this.#alarmTimer = setInterval(() => this.#alarms?.tick(), tickMs);
+  }
+
   sites(): SiteView[] {
     return this.#sites.views();
   }
@@ -241,6 +286,21 @@ export class BackendService {
     for (const p of batch.profiles) this.#sites.setProfile(this.#shared(p));
     this.#rollup?.touch(batch.records);
     const touched = this.#sites.observe(batch.records, batch.topicSiteIds);
+    this.#alarms?.observe(
+      { records: batch.records, events: batch.siteEvents, statuses: batch.statuses },
+      (siteId, record) => {
+        const state = this.#sites.get(siteId);
+        const advice = state?.advice ?? null;
+        return {
+          // Every site of a committed record is known by now (observe above).
+          profile: state ? profileOf(state) : defaultV1Profile(siteId),
+          socPct: record.socPct ?? state?.soc?.socPct ?? null,
+          batteryH: advice?.predictedBatteryH ?? null,
+          pvCoversLoadAt: advice?.pvCoversLoadAt ?? null,
+          fuelCurve: state?.fuel?.curve,
+        };
+      },
+    );
     if (this.#planner) this.#planner.schedule(touched);
     else for (const siteId of touched) this.#unplanned.add(siteId);
   }
@@ -269,6 +329,13 @@ export class BackendService {
 
   async #close() {
     this.#rejects.flush();
+    clearInterval(this.#alarmTimer);
+    this.#alarmTimer = undefined;
+    // Changes in progress are stored before the pool closes; webhooks not yet delivered are not.
+    if (this.#alarms && !(await withinMs(this.#alarms.idle(), DEFAULT_STOP_TIMEOUT_MS))) {
+      this.#o.log.warn("stopping with alarm changes not stored");
+    }
+    this.#webhooks?.stop();
     this.#rollup?.cancel();
     const client = this.#client;
     this.#client = undefined;

@@ -44,6 +44,8 @@ export interface BackendSettings {
   weatherUrl: string | undefined;
   openMeteoUrl: string | undefined;
   openMeteoApiKey: string | undefined;
+  /** Where alarm changes are POSTed (KASI_ALARM_WEBHOOK_URL, comma-separated). */
+  alarmWebhookUrls: string[];
 }
 
 /** Checks the flags and environment once; bad input gets an error naming the value. */
@@ -118,7 +120,24 @@ export function resolveBackendSettings(
     weatherUrl,
     openMeteoUrl,
     openMeteoApiKey: resolveSetting({ flagName: "", env, names: ["OPEN_METEO_API_KEY"] }).value,
+    alarmWebhookUrls: webhookUrls(env),
   };
+}
+
+/** KASI_ALARM_WEBHOOK_URL: one or more http(s) URLs, comma-separated; each is checked. */
+function webhookUrls(env: Record<string, string | undefined>): string[] {
+  const name = "KASI_ALARM_WEBHOOK_URL";
+  const value = resolveSetting({ flagName: "", env, names: [name] }).value;
+  if (value === undefined || value.trim() === "") return [];
+  return value.split(",").map((u) => u.trim()).filter((u) => u !== "").map((url, i) => {
+    const where = `${name} (URL ${i + 1})`;
+    if (!URL.canParse(url)) throw new KasiError("INPUT_INVALID", `${where}: "${url}" is not a URL`);
+    const protocol = new URL(url).protocol;
+    if (protocol !== "http:" && protocol !== "https:") {
+      throw new KasiError("INPUT_INVALID", `${where}: "${url}" must be an http:// or https:// URL`);
+    }
+    return url;
+  });
 }
 
 /** An optional http(s) base URL from the environment; anything else is an error naming it. */
@@ -172,7 +191,9 @@ export function backendCommand() {
         `queues for it while it is away (default ${DEFAULT_MQTT_SESSION_EXPIRY_S}; ` +
         "0 ends it at disconnect)\n" +
         "  KASI_WEATHER_URL, KASI_OPEN_METEO_URL  base URLs of OpenWeatherMap and Open-Meteo " +
-        "(proxies, tests, a self-hosted Open-Meteo)",
+        "(proxies, tests, a self-hosted Open-Meteo)\n" +
+        "  KASI_ALARM_WEBHOOK_URL  URLs (comma-separated) every alarm raise, acknowledgement " +
+        "and clear is POSTed to as JSON",
     )
     .action(async (flags) => {
       const fromDotEnv = await loadDotEnv();
@@ -194,6 +215,7 @@ export function backendCommand() {
         databaseUrl: redactDatabaseUrl(databaseUrl),
         commandIntervalS: settings.commandIntervalS,
         weather: weatherSummary(settings),
+        alarmWebhooks: settings.alarmWebhookUrls.length,
       });
       const service = new BackendService({
         mqttUrl: settings.mqttUrl,
@@ -209,6 +231,7 @@ export function backendCommand() {
         },
         log,
         migrate: true,
+        alarmWebhookUrls: settings.alarmWebhookUrls,
       });
       // Listening before start: a signal during start-up still stops gracefully after it.
       const signal = stopSignal({
