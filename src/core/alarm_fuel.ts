@@ -42,7 +42,13 @@ export const FUEL_LOSS = {
   expansionPerC: 0.00083,
   tempSwingC: 15,
   medianOf: 5,
-  rule: { raiseSamples: 3, raiseHoldMs: 0, clearSamples: 3 },
+  rule: { raiseSamples: 3, raiseHoldMs: 0, clearSamples: 1 },
+  /**
+   * An open loss clears on a refuel, or once the level has held (within half the allowance) for
+   * 6 h with the generator off: a leak goes on through generator runs, and an alarm that cleared
+   * at every start and came back at every stop would flap with the generator.
+   */
+  steadyClearMs: 6 * 3600_000,
   /**
    * A rise of at least this much (% of tank) is a refuel: the same 5 % step fuel_learning.ts
    * counts as one. It, or the generator running, starts a new reference level.
@@ -57,10 +63,12 @@ export interface FuelRuleState {
   recent: number[];
   /** Highest median level since the generator stopped or the tank was refilled. */
   refPct: number | null;
+  /** While a loss is open: since when the level has held steady with the generator off. */
+  steadySinceMs: number | null;
 }
 
 export function newFuelRuleState(): FuelRuleState {
-  return { low: IDLE, loss: IDLE, recent: [], refPct: null };
+  return { low: IDLE, loss: IDLE, recent: [], refPct: null, steadySinceMs: null };
 }
 
 export interface FuelContext {
@@ -124,33 +132,48 @@ export function fuelRules(
     });
   }
 
-  let { recent, refPct, loss } = s;
+  let { recent, refPct, steadySinceMs } = s;
+  const loss = s.loss;
   let lossL = 0;
   let allowanceL = 0;
-  let clearNow = false;
+  let refilled = false;
+  let measured = false;
   if (record.genRunning) {
     // Burning is not loss: the reference starts again when the generator stops.
     recent = [];
     refPct = null;
-    clearNow = loss.active;
+    steadySinceMs = null;
   } else {
     recent = [...recent.slice(-(FUEL_LOSS.medianOf - 1)), pct];
     if (recent.length >= 3) {
+      measured = true;
       const level = median(recent);
       if (refPct === null || level > refPct) {
         // Rising: a refuel (or warm fuel expanding). A refuel never alarms and clears a loss.
-        if (refPct !== null && level - refPct >= FUEL_LOSS.refuelPct) clearNow = loss.active;
+        refilled = refPct !== null && level - refPct >= FUEL_LOSS.refuelPct;
         refPct = level;
       }
       lossL = (refPct - level) / 100 * tankL;
       allowanceL = fuelLossAllowanceL(refPct, tankL);
     }
   }
-  const nextLoss = clearNow ? IDLE : debounce(loss, {
-    raise: lossL > allowanceL && allowanceL > 0,
-    clear: lossL <= allowanceL / 2,
-    atMs,
-  }, FUEL_LOSS.rule);
+  let nextLoss = loss;
+  if (!loss.active) {
+    nextLoss = debounce(loss, {
+      raise: lossL > allowanceL && allowanceL > 0,
+      clear: false,
+      atMs,
+    }, FUEL_LOSS.rule);
+  } else if (refilled) {
+    nextLoss = IDLE;
+  } else if (measured) {
+    // Still losing (a leak goes on through generator runs), or steady long enough to clear.
+    steadySinceMs = lossL <= allowanceL / 2 ? (steadySinceMs ?? atMs) : null;
+    if (steadySinceMs !== null && atMs - steadySinceMs >= FUEL_LOSS.steadyClearMs) {
+      nextLoss = IDLE;
+    }
+  }
+  if (!nextLoss.active) steadySinceMs = null;
   if (nextLoss.active !== loss.active) {
     conditions.push({
       kind: "fuel-loss",
@@ -160,9 +183,10 @@ export function fuelRules(
         ? `Fuel fell ${round1(lossL)} L with the generator off (from ${round1(refPct!)} % to ` +
           `${round1(pct)} %), beyond ${round1(allowanceL)} L of gauge noise and thermal ` +
           `contraction: theft or a leak?`
-        : record.genRunning
-        ? "Generator running: fuel use is consumption again"
-        : `Fuel level steady or refilled (${round1(pct)} %)`,
+        : refilled
+        ? `Tank refilled (${round1(pct)} %)`
+        : `Fuel level steady for ${FUEL_LOSS.steadyClearMs / 3.6e6} h with the generator off ` +
+          `(${round1(pct)} %)`,
       values: nextLoss.active
         ? {
           lostL: round1(lossL),
@@ -170,10 +194,9 @@ export function fuelRules(
           fuelPct: round1(pct),
           allowanceL: round1(allowanceL),
         }
-        : { fuelPct: round1(pct), genRunning: record.genRunning },
+        : { fuelPct: round1(pct), refilled },
       at: record.time,
     });
   }
-  loss = nextLoss;
-  return { state: { low, loss, recent, refPct }, conditions };
+  return { state: { low, loss: nextLoss, recent, refPct, steadySinceMs }, conditions };
 }

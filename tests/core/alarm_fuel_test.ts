@@ -79,10 +79,23 @@ Deno.test("fuel-loss never raises on refuelling, a noisy reading, thermal drift 
   for (const c of cases) assert.deepEqual(changes(run(c.records).steps), [], c.name);
 });
 
-Deno.test("fuel-loss clears on a refuel or when the generator runs", () => {
+Deno.test("fuel-loss clears on a refuel or after 6 h steady, not when the generator runs", () => {
   const theft = [60, 60, 60, 60, 60, 55, 55, 55, 55, 55];
   const refill = fuel([...theft, 90, 90, 90]);
+  // The median of five moves to 90 at the third 90 (index 12).
   assert.deepEqual(changes(run(refill).steps), ["9 fuel-loss raised", "12 fuel-loss cleared"]);
-  const runs = fuel([...theft, 55], (i) => ({ genRunning: i === 10 }));
-  assert.deepEqual(changes(run(runs).steps), ["9 fuel-loss raised", "10 fuel-loss cleared"]);
+  // The generator runs for two samples and stops: still open (a leak goes on through runs);
+  // then steady at 54 % with the generator off, one sample a minute: the reference starts at
+  // the third sample after the stop (index 14), 6 h later (index 374) it clears.
+  const steady = fuel(
+    [...theft, 55, 54, ...Array.from({ length: 400 }, () => 54)],
+    (i) => ({ genRunning: i === 10 || i === 11 }),
+  );
+  assert.deepEqual(changes(run(steady).steps), ["9 fuel-loss raised", "374 fuel-loss cleared"]);
+  // Still falling after the run: stays open.
+  const leak = fuel(
+    [...theft, 55, 54, ...Array.from({ length: 400 }, (_, i) => 54 - i * 0.05)],
+    (i) => ({ genRunning: i === 10 || i === 11 }),
+  );
+  assert.deepEqual(changes(run(leak).steps), ["9 fuel-loss raised"]);
 });

@@ -2,29 +2,29 @@ import assert from "node:assert/strict";
 import { newAlarmRuleState, onEvent, onRecord } from "../../src/core/alarm_rules.ts";
 import { changes, ctx, profile, rec, run, T0 } from "./alarm_fixtures.ts";
 
-Deno.test("battery-below-reserve raises after three samples and two minutes under the reserve", () => {
-  // Reserve 50 %; one sample a minute.
-  const socs = [55, 49, 48, 47, 47, 52, 54, 55, 56, 57];
+Deno.test("battery-below-reserve raises after 15 min under the reserve, clears 5 points above", () => {
+  // Reserve 50 %; one sample a minute: under it from minute 1 to minute 16.
+  const socs = [55, ...Array.from({ length: 16 }, (_, i) => 49 - i * 0.1), 52, 54, 55, 56, 57];
   const records = socs.map((s, i) => rec(i, { socPct: s }));
   const { steps } = run(records, (_, i) => ctx({ socPct: socs[i]! }));
-  // Raised at the third sample under 50 % that is 2 min after the first (index 3); cleared at
-  // the third sample at or above 55 % (reserve + 5), index 9.
+  // Raised at minute 16, 15 min after the first sample under 50 %; cleared at the third sample
+  // at or above 55 % (reserve + 5), index 21.
   assert.deepEqual(changes(steps), [
-    "3 battery-below-reserve raised",
-    "9 battery-below-reserve cleared",
+    "16 battery-below-reserve raised",
+    "21 battery-below-reserve cleared",
   ]);
   assert.deepEqual(steps[0]!.conditions[0]!.values, {
-    socPct: 47,
+    socPct: 47.5,
     reserveSocPct: 50,
     batteryV: 12.6,
   });
 });
 
-Deno.test("battery-below-reserve ignores one noisy reading and a short dip", () => {
+Deno.test("battery-below-reserve ignores one noisy reading and a dip through a generator start", () => {
   for (
     const socs of [
       [60, 49, 60, 60, 60],
-      [60, 49, 49, 60, 49, 49, 60],
+      [60, ...Array.from({ length: 14 }, () => 49.5), 51, 53, 55],
     ]
   ) {
     const records = socs.map((s, i) => rec(i, { socPct: s }));
