@@ -14,6 +14,7 @@ import {
   newAlarmRuleState,
   onEvent,
   onRecord,
+  onReject,
   onStatus,
   onTick,
   type RuleResult,
@@ -22,7 +23,7 @@ import {
 } from "../core/alarm_rules.ts";
 import type { Logger } from "../core/log.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
-import { v1Topic } from "../core/topics.ts";
+import { parseTopic, v1Topic } from "../core/topics.ts";
 import {
   acknowledgeAlarm,
   clearAlarm,
@@ -59,6 +60,8 @@ export interface AlarmInput {
   records: readonly TelemetryRecord[];
   events?: readonly SiteEvent[];
   statuses?: readonly { siteId: string; status: "online" | "offline"; at: Date }[];
+  /** Rejected messages; those on a site's telemetry topic feed its sensor rule. */
+  rejects?: readonly { topic: string; reason: string; receivedAt: Date }[];
 }
 
 /** The site's context for a record: profile, SoC, the latest advice's hours and PV time. */
@@ -108,6 +111,14 @@ export class AlarmEngine implements AlarmBook {
         ? detail.values as Record<string, unknown>
         : {};
       this.#run(e.siteId, (state) => onEvent(state, { kind: e.kind, time: e.time, values }));
+    }
+    for (const r of input.rejects ?? []) {
+      const topic = parseTopic(r.topic);
+      if (!topic || (topic.kind === "v1" && topic.channel !== "telemetry")) continue;
+      const siteId = topic.kind === "legacy-telemetry" ? topic.siteId.toLowerCase() : topic.siteId;
+      // Only sites already known: a stray topic must not create rule state (memory).
+      if (!this.#rules.has(siteId)) continue;
+      this.#run(siteId, (state) => onReject(state, { reason: r.reason, at: r.receivedAt }));
     }
     // After the records: a last will older than a record of the same batch is stale (onStatus).
     for (const s of input.statuses ?? []) {

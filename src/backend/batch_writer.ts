@@ -71,6 +71,8 @@ export interface CommittedBatch {
   profiles: SiteProfile[];
   /** The device events of the batch, in arrival order (the alarm rules read them). */
   siteEvents: SiteEvent[];
+  /** Rejected messages, already stored (the alarm rules read a site's rejected telemetry). */
+  rejects: RejectedMessage[];
 }
 
 export interface BatchWriterOptions {
@@ -328,6 +330,7 @@ export class BatchWriter {
           duplicateEvents: split.events.length - result!.events,
           profiles: split.profiles,
           siteEvents: split.events,
+          rejects: split.rejects,
         });
       } catch (error) {
         this.#o.log.error("after-commit step failed", { error });

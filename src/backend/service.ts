@@ -287,7 +287,12 @@ export class BackendService {
     this.#rollup?.touch(batch.records);
     const touched = this.#sites.observe(batch.records, batch.topicSiteIds);
     this.#alarms?.observe(
-      { records: batch.records, events: batch.siteEvents, statuses: batch.statuses },
+      {
+        records: batch.records,
+        events: batch.siteEvents,
+        statuses: batch.statuses,
+        rejects: batch.rejects,
+      },
       (siteId, record) => {
         const state = this.#sites.get(siteId);
         const advice = state?.advice ?? null;

@@ -21,6 +21,7 @@ import {
   sensorEvent,
   sensorRules,
   type SensorRuleState,
+  telemetryRejected,
 } from "./alarm_sensor.ts";
 import { ACTIVE } from "./alarm_debounce.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
@@ -48,6 +49,8 @@ export const OFFLINE = {
 export interface AlarmRuleState {
   /** Newest record time, ms; older records (late, redelivered) are not evaluated. */
   lastTimeMs: number | null;
+  /** When telemetry was last rejected (receive time, ms): the site is talking, if badly. */
+  lastRejectMs: number | null;
   intervalS: number | null;
   offline: boolean;
   fuel: FuelRuleState;
@@ -58,6 +61,7 @@ export interface AlarmRuleState {
 export function newAlarmRuleState(): AlarmRuleState {
   return {
     lastTimeMs: null,
+    lastRejectMs: null,
     intervalS: null,
     offline: false,
     fuel: newFuelRuleState(),
@@ -125,6 +129,7 @@ export function onRecord(
   return {
     state: {
       lastTimeMs: atMs,
+      lastRejectMs: s.lastRejectMs,
       intervalS: learnInterval(s, atMs),
       offline: false,
       fuel: fuel.state,
@@ -151,6 +156,15 @@ export function onEvent(
   return {
     state: { ...s, power: gen.state, sensor: sensor.state },
     conditions: [...gen.conditions, ...sensor.conditions],
+  };
+}
+
+/** A telemetry message of the site that was rejected: evidence of a broken sensor (alarm_sensor). */
+export function onReject(s: AlarmRuleState, reject: { reason: string; at: Date }): RuleResult {
+  const sensor = telemetryRejected(s.sensor, reject);
+  return {
+    state: { ...s, sensor: sensor.state, lastRejectMs: reject.at.getTime() },
+    conditions: sensor.conditions,
   };
 }
 
@@ -193,7 +207,9 @@ export function offlineAfterS(s: AlarmRuleState): number {
  */
 export function onTick(s: AlarmRuleState, now: Date, sinceMs: number): RuleResult {
   if (s.offline || s.lastTimeMs === null) return { state: s, conditions: [] };
-  const silentS = (now.getTime() - Math.max(s.lastTimeMs, sinceMs)) / 1000;
+  // Rejected telemetry is the site talking: sensor-invalid says what is wrong, not offline.
+  const heardMs = Math.max(s.lastTimeMs, s.lastRejectMs ?? -Infinity, sinceMs);
+  const silentS = (now.getTime() - heardMs) / 1000;
   const limitS = offlineAfterS(s);
   if (silentS <= limitS) return { state: s, conditions: [] };
   return {

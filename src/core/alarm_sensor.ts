@@ -88,10 +88,22 @@ export interface SensorRuleState {
   prev: TelemetryRecord | null;
   /** Consecutive records with no bad reading: an alarm clears only after SENSOR_GOOD_SAMPLES. */
   cleanRecords: number;
+  /** Telemetry rejected since the last record taken: the field its reason names, and why. */
+  rejects: { count: number; field: string; reason: string } | null;
+  /** Fields whose telemetry was rejected SENSOR_BAD_SAMPLES times in a row, until records pass. */
+  rejected: Record<string, string>;
 }
 
 export function newSensorRuleState(): SensorRuleState {
-  return { fields: {}, device: {}, alarm: IDLE, prev: null, cleanRecords: 0 };
+  return {
+    fields: {},
+    device: {},
+    alarm: IDLE,
+    prev: null,
+    cleanRecords: 0,
+    rejects: null,
+    rejected: {},
+  };
 }
 
 function newField(value: number, atMs: number): FieldState {
@@ -209,6 +221,7 @@ function condition(s: SensorRuleState, active: boolean, at: Date): AlarmConditio
     ...(Object.entries(s.fields) as [SensorField, FieldState][])
       .filter(([, f]) => f.faulty).map(([n, f]) => [n, f.reason] as [string, string]),
     ...Object.entries(s.device).map(([n, why]) => [n, `device: ${why}`] as [string, string]),
+    ...Object.entries(s.rejected).map(([n, why]) => [n, `rejected: ${why}`] as [string, string]),
   ];
   const names = faults.map(([n]) => n);
   return {
@@ -227,7 +240,8 @@ function settle(
   s: SensorRuleState,
   at: Date,
 ): { state: SensorRuleState; conditions: AlarmCondition[] } {
-  const any = Object.values(s.fields).some((f) => f!.faulty) || Object.keys(s.device).length > 0;
+  const any = Object.values(s.fields).some((f) => f!.faulty) ||
+    Object.keys(s.device).length > 0 || Object.keys(s.rejected).length > 0;
   if (any === s.alarm.active) return { state: s, conditions: [] };
   // An alarm reloaded at start knows no field yet: it waits for clean records before clearing.
   if (!any && s.cleanRecords < SENSOR_GOOD_SAMPLES) return { state: s, conditions: [] };
@@ -250,7 +264,9 @@ export function sensorRules(
   }
   const clean = Object.values(fields).every((f) => f!.bad === 0);
   const cleanRecords = clean ? s.cleanRecords + 1 : 0;
-  return settle({ ...s, fields, prev: r, cleanRecords }, r.time);
+  // Telemetry that passes again for SENSOR_GOOD_SAMPLES records ends a rejected field's fault.
+  const rejected = cleanRecords >= SENSOR_GOOD_SAMPLES ? {} : s.rejected;
+  return settle({ ...s, fields, prev: r, cleanRecords, rejects: null, rejected }, r.time);
 }
 
 /** The device's own `sensor-invalid` / `sensor-recovered` events. */
@@ -271,6 +287,28 @@ export function sensorEvent(
     return settle({ ...s, device, cleanRecords: SENSOR_GOOD_SAMPLES }, event.time);
   }
   return { state: s, conditions: [] };
+}
+
+/**
+ * A telemetry message of the site the backend rejected (a sentinel out of the schema's range,
+ * `fuel_pct: 65535`, rejects the whole message). SENSOR_BAD_SAMPLES in a row, naming one field,
+ * make that field at fault: a site that only sends what cannot be read is not offline, its
+ * sensor is broken.
+ */
+export function telemetryRejected(
+  s: SensorRuleState,
+  reject: { reason: string; at: Date },
+): { state: SensorRuleState; conditions: AlarmCondition[] } {
+  const field = reject.reason.split(":")[0]!.trim() || "payload";
+  const count = s.rejects?.field === field ? s.rejects.count + 1 : 1;
+  const rejects = {
+    count,
+    field,
+    reason: s.rejects?.field === field ? s.rejects.reason : reject.reason,
+  };
+  const state = { ...s, rejects, cleanRecords: 0 };
+  if (count < SENSOR_BAD_SAMPLES || field in s.rejected) return { state, conditions: [] };
+  return settle({ ...state, rejected: { ...s.rejected, [field]: rejects.reason } }, reject.at);
 }
 
 /** An alarm reloaded open at start: active until every sensor reads well (three samples). */

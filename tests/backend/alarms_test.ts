@@ -208,3 +208,32 @@ Deno.test("alarms: a silent site goes offline on the backend's clock tick", asyn
     }
   });
 });
+
+Deno.test("alarms: telemetry rejected three times for one field raises sensor-invalid", async () => {
+  await withTempDatabase(async (url, sql) => {
+    await runMigrations(sql);
+    const siteId = uniqueSiteId("alarm-reject");
+    const topic = `kasi/v1/sites/${siteId}/telemetry`;
+    const pub = await publisher();
+    const { service } = await startBackend(url);
+    try {
+      await pub.publishAsync(topic, v1Telemetry(siteId, { ts: ts(9000) }), { qos: 1 });
+      await waitFor("the site", () => service.sites().some((s) => s.siteId === siteId));
+      for (let i = 0; i < 3; i++) {
+        await pub.publishAsync(topic, v1Telemetry(siteId, { ts: ts(8000 - i), fuel_pct: 65535 }), {
+          qos: 1,
+        });
+      }
+      const [alarm] = await waitFor("the alarm", async () => {
+        await service.alarms().idle();
+        const a = await service.alarms().list({ siteId, kind: "sensor-invalid" });
+        return a.length > 0 && a;
+      });
+      assert.equal(alarm!.values.sensors, "fuel_pct");
+      assert.match(String(alarm!.message), /^fuel_pct rejected: fuel_pct: /);
+    } finally {
+      await service.stop();
+      await pub.endAsync();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { newAlarmRuleState, onEvent } from "../../src/core/alarm_rules.ts";
+import { newAlarmRuleState, onEvent, onReject, onTick } from "../../src/core/alarm_rules.ts";
 import { SENTINELS } from "../../src/core/alarm_sensor.ts";
 import { changes, ctx, profile, rec, run, T0 } from "./alarm_fixtures.ts";
 
@@ -101,4 +101,26 @@ Deno.test("a counter reset after a device reboot raises nothing", () => {
     (_, i) => rec(30 + i, { seq: i, batteryTempC: 29, socPct: 68 }),
   );
   assert.deepEqual(changes(run([...before, ...after]).steps), []);
+});
+
+Deno.test("sensor-invalid raises on three rejected messages naming one field, clears on records", () => {
+  let s = run([rec(0), rec(1)]).state;
+  const reason = "fuel_pct: Too big: expected number to be <=100 (got 65535)";
+  const raised: string[] = [];
+  for (let i = 2; i <= 4; i++) {
+    const r = onReject(s, { reason, at: new Date(T0.getTime() + i * 60_000) });
+    s = r.state;
+    raised.push(...r.conditions.map((c) => `${i} ${c.active} ${c.values.sensors}`));
+  }
+  assert.deepEqual(raised, ["4 true fuel_pct"]);
+  // Rejected telemetry is the site talking: no offline alarm 11 min after the last record.
+  assert.equal(onTick(s, new Date(T0.getTime() + 12 * 60_000), 0).conditions.length, 0);
+  const back = run([rec(5), rec(6), rec(7)], ctx(), s);
+  assert.deepEqual(changes(back.steps), ["2 sensor-invalid cleared"]);
+  // Rejects naming different fields, or one in between records, raise nothing.
+  let t = run([rec(0)]).state;
+  for (const [i, why] of ["fuel_pct: x", "load_w: y", "fuel_pct: z"].entries()) {
+    t = onReject(t, { reason: why, at: new Date(T0.getTime() + (i + 1) * 60_000) }).state;
+  }
+  assert.equal(t.sensor.alarm.active, false);
 });
