@@ -25,6 +25,22 @@ export const SENSOR_FIELDS = {
 export type SensorField = keyof typeof SENSOR_FIELDS;
 
 /**
+ * The fields in a fixed order, each with a reader: the rules run on every record at ingest rates
+ * (tens of thousands a second), where a property looked up by a computed name costs V8 a
+ * megamorphic lookup each time.
+ */
+const FIELDS: readonly { name: SensorField; read: (r: TelemetryRecord) => number | null }[] = [
+  { name: "battery_v", read: (r) => r.batteryV },
+  { name: "battery_a", read: (r) => r.batteryA },
+  { name: "soc_pct", read: (r) => r.socPct },
+  { name: "battery_temp_c", read: (r) => r.batteryTempC },
+  { name: "load_w", read: (r) => r.loadW },
+  { name: "pv_w", read: (r) => r.pvW },
+  { name: "gen_w", read: (r) => r.genW },
+  { name: "fuel_pct", read: (r) => r.fuelPct },
+];
+
+/**
  * Values a 16-bit register or ADC returns on a bus error or an unwired input: 0xFFFF (65535),
  * 0xFFFE, 0x7FFF (32767), 0x8000 (-32768), and the same divided by 10 and 100, as registers
  * holding tenths or hundredths (Modbus meters, BMS frames) report them.
@@ -50,12 +66,22 @@ export const SENSOR_GOOD_SAMPLES = 3;
  * - SoC: 20 points (a monitor's full-charge synchronisation) plus 100 per hour (1 C);
  * - battery temperature: 5 °C plus 10 °C per hour (a bank's thermal mass takes hours to warm).
  */
-const JUMPS: Partial<
-  Record<SensorField, (p: SiteProfile) => { fixed: number; perH: number; unit: string }>
-> = {
-  battery_v: (p) => ({ fixed: 0.35 * p.nominalV, perH: 0.35 * p.nominalV, unit: "V" }),
-  soc_pct: () => ({ fixed: 20, perH: 100, unit: "%" }),
-  battery_temp_c: () => ({ fixed: 5, perH: 10, unit: "°C" }),
+function jumpLimit(field: SensorField, p: SiteProfile, hours: number): number | null {
+  switch (field) {
+    case "battery_v":
+      return 0.35 * p.nominalV * (1 + hours);
+    case "soc_pct":
+      return 20 + 100 * hours;
+    case "battery_temp_c":
+      return 5 + 10 * hours;
+    default:
+      return null;
+  }
+}
+const JUMP_UNITS: Partial<Record<SensorField, string>> = {
+  battery_v: "V",
+  soc_pct: "%",
+  battery_temp_c: "°C",
 };
 
 /**
@@ -69,18 +95,27 @@ const STUCK_FIELDS: readonly SensorField[] = ["battery_v", "load_w", "pv_w", "ge
 /** A fuel gauge that does not move while the generator burns this much of the tank is stuck. */
 export const STUCK_FUEL_BURN_PCT = 3;
 
+/** One field's history, flat (one object per field and record: the rules run at ingest rates). */
 interface FieldState {
-  good: { value: number; atMs: number } | null;
+  /** The last reading judged good, and when; null before the first. */
+  goodValue: number | null;
+  goodAtMs: number;
   bad: number;
   okRun: number;
   faulty: boolean;
   reason: string;
   /** Stuck detection: the repeated value, since when, how many samples, how many moved. */
-  same: { value: number; sinceMs: number; samples: number; moved: number; burnedPct: number };
+  sameValue: number;
+  sameSinceMs: number;
+  sameSamples: number;
+  sameMoved: number;
+  /** Fuel the generator burned (% of tank) while this value stood still. */
+  burnedPct: number;
 }
 
 export interface SensorRuleState {
-  fields: Partial<Record<SensorField, FieldState>>;
+  /** Per field of FIELDS, by index; null until the field has read a value. */
+  fields: readonly (FieldState | null)[];
   /** Sensors the device reported invalid (its events), with the reason. */
   device: Record<string, string>;
   /** Whether the site's sensor-invalid alarm is active. */
@@ -96,7 +131,7 @@ export interface SensorRuleState {
 
 export function newSensorRuleState(): SensorRuleState {
   return {
-    fields: {},
+    fields: FIELDS.map(() => null),
     device: {},
     alarm: IDLE,
     prev: null,
@@ -108,12 +143,17 @@ export function newSensorRuleState(): SensorRuleState {
 
 function newField(value: number, atMs: number): FieldState {
   return {
-    good: null,
+    goodValue: null,
+    goodAtMs: 0,
     bad: 0,
     okRun: 0,
     faulty: false,
     reason: "",
-    same: { value, sinceMs: atMs, samples: 0, moved: 0, burnedPct: 0 },
+    sameValue: value,
+    sameSinceMs: atMs,
+    sameSamples: 0,
+    sameMoved: 0,
+    burnedPct: 0,
   };
 }
 
@@ -147,15 +187,22 @@ function stuckCandidate(field: SensorField, v: number): boolean {
   return !(field === "battery_v" && Math.abs(v * 10 - Math.round(v * 10)) < 1e-9);
 }
 
-/** Whether any reading other than `field` changed from the previous record. */
-function othersMoved(field: SensorField, r: TelemetryRecord, prev: TelemetryRecord | null) {
-  if (prev === null) return false;
-  if (r.genRunning !== prev.genRunning || r.source !== prev.source) return true;
-  return (Object.keys(SENSOR_FIELDS) as SensorField[]).some((f) => {
-    if (f === field) return false;
-    const key = SENSOR_FIELDS[f];
-    return r[key] !== null && prev[key] !== null && r[key] !== prev[key];
-  });
+/**
+ * Which readings changed from the previous record (bit i for FIELDS[i]), and whether the
+ * generator or the source did: what "the rest of the site moves" means for a stuck reading.
+ */
+function movement(
+  r: TelemetryRecord,
+  prev: TelemetryRecord | null,
+): { mask: number; state: boolean } {
+  if (prev === null) return { mask: 0, state: false };
+  let mask = 0;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const read = FIELDS[i]!.read;
+    const a = read(r), b = read(prev);
+    if (a !== null && b !== null && a !== b) mask |= 1 << i;
+  }
+  return { mask, state: r.genRunning !== prev.genRunning || r.source !== prev.source };
 }
 
 /** One reading of one field: judged on its own, against the last good one, and for sticking. */
@@ -163,45 +210,50 @@ function judge(
   f: FieldState,
   field: SensorField,
   v: number,
-  ctx: { r: TelemetryRecord; prev: TelemetryRecord | null; profile: SiteProfile },
+  ctx: {
+    r: TelemetryRecord;
+    prev: TelemetryRecord | null;
+    profile: SiteProfile;
+    othersMoved: boolean;
+  },
 ): FieldState {
   const { r, prev, profile } = ctx;
   const atMs = r.time.getTime();
   let reason = badValue(field, v, r, profile);
-  const jump = JUMPS[field]?.(profile);
-  if (reason === null && jump && f.good !== null) {
-    const h = (atMs - f.good.atMs) / 3.6e6;
-    const limit = jump.fixed + jump.perH * h;
-    if (Math.abs(v - f.good.value) > limit) {
-      reason = `jumped from ${f.good.value} to ${v} ${jump.unit} in ${(h * 60).toFixed(0)} min`;
+  if (reason === null && f.goodValue !== null) {
+    const h = (atMs - f.goodAtMs) / 3.6e6;
+    const limit = jumpLimit(field, profile, h);
+    if (limit !== null && Math.abs(v - f.goodValue) > limit) {
+      reason = `jumped from ${f.goodValue} to ${v} ${JUMP_UNITS[field]} in ${
+        (h * 60).toFixed(0)
+      } min`;
     }
   }
-  let same = f.same;
-  if (v !== same.value) same = { value: v, sinceMs: atMs, samples: 1, moved: 0, burnedPct: 0 };
-  else {
-    const dtH = prev === null ? 0 : (atMs - prev.time.getTime()) / 3.6e6;
-    const burnLph = r.genRunning && prev?.genRunning
-      ? fuelRateLph(profile.generatorRatedKw, (r.genW ?? r.loadW) / 1000)
-      : 0;
-    same = {
-      ...same,
-      samples: same.samples + 1,
-      moved: same.moved + (othersMoved(field, r, prev) ? 1 : 0),
-      burnedPct: r.genRunning ? same.burnedPct + burnLph * dtH / profile.tankL * 100 : 0,
-    };
+  let { sameValue, sameSinceMs, sameSamples, sameMoved, burnedPct } = f;
+  if (v !== sameValue) {
+    sameValue = v;
+    sameSinceMs = atMs;
+    sameSamples = 1;
+    sameMoved = 0;
+    burnedPct = 0;
+  } else {
+    sameSamples++;
+    if (ctx.othersMoved) sameMoved++;
+    if (r.genRunning && prev?.genRunning && profile.tankL > 0) {
+      const dtH = (atMs - prev.time.getTime()) / 3.6e6;
+      const burnLph = fuelRateLph(profile.generatorRatedKw, (r.genW ?? r.loadW) / 1000);
+      burnedPct += burnLph * dtH / profile.tankL * 100;
+    } else if (!r.genRunning) burnedPct = 0;
   }
+  const stuckMs = atMs - sameSinceMs;
   if (
-    reason === null && stuckCandidate(field, v) && same.samples >= STUCK.samples &&
-    atMs - same.sinceMs >= STUCK.minMs && same.moved >= STUCK.movedShare * same.samples
+    reason === null && stuckCandidate(field, v) && sameSamples >= STUCK.samples &&
+    stuckMs >= STUCK.minMs && sameMoved >= STUCK.movedShare * sameSamples
   ) {
-    reason = `stuck at ${v} for ${((atMs - same.sinceMs) / 60_000).toFixed(0)} min ` +
-      "while other readings moved";
+    reason = `stuck at ${v} for ${(stuckMs / 60_000).toFixed(0)} min while other readings moved`;
   }
-  if (
-    reason === null && field === "fuel_pct" && profile.tankL > 0 &&
-    same.burnedPct >= STUCK_FUEL_BURN_PCT
-  ) {
-    reason = `stuck at ${v} % while the generator burned about ${same.burnedPct.toFixed(1)} % ` +
+  if (reason === null && field === "fuel_pct" && burnedPct >= STUCK_FUEL_BURN_PCT) {
+    reason = `stuck at ${v} % while the generator burned about ${burnedPct.toFixed(1)} % ` +
       "of the tank";
   }
   if (reason !== null) {
@@ -209,17 +261,42 @@ function judge(
     const faulty = f.faulty || bad >= SENSOR_BAD_SAMPLES;
     // The reason of the first bad reading of the run is the one reported.
     const first = f.faulty || f.bad > 0 ? f.reason : reason;
-    return { ...f, same, bad, okRun: 0, faulty, reason: first };
+    return {
+      goodValue: f.goodValue,
+      goodAtMs: f.goodAtMs,
+      bad,
+      okRun: 0,
+      faulty,
+      reason: first,
+      sameValue,
+      sameSinceMs,
+      sameSamples,
+      sameMoved,
+      burnedPct,
+    };
   }
   const okRun = f.okRun + 1;
   const faulty = f.faulty && okRun < SENSOR_GOOD_SAMPLES;
-  return { good: { value: v, atMs }, same, bad: 0, okRun, faulty, reason: faulty ? f.reason : "" };
+  return {
+    goodValue: v,
+    goodAtMs: atMs,
+    bad: 0,
+    okRun,
+    faulty,
+    reason: faulty ? f.reason : "",
+    sameValue,
+    sameSinceMs,
+    sameSamples,
+    sameMoved,
+    burnedPct,
+  };
 }
 
 function condition(s: SensorRuleState, active: boolean, at: Date): AlarmCondition {
   const faults: [string, string][] = [
-    ...(Object.entries(s.fields) as [SensorField, FieldState][])
-      .filter(([, f]) => f.faulty).map(([n, f]) => [n, f.reason] as [string, string]),
+    ...s.fields.flatMap((f, i) =>
+      f?.faulty ? [[FIELDS[i]!.name, f.reason] as [string, string]] : []
+    ),
     ...Object.entries(s.device).map(([n, why]) => [n, `device: ${why}`] as [string, string]),
     ...Object.entries(s.rejected).map(([n, why]) => [n, `rejected: ${why}`] as [string, string]),
   ];
@@ -240,7 +317,7 @@ function settle(
   s: SensorRuleState,
   at: Date,
 ): { state: SensorRuleState; conditions: AlarmCondition[] } {
-  const any = Object.values(s.fields).some((f) => f!.faulty) ||
+  const any = s.fields.some((f) => f?.faulty === true) ||
     Object.keys(s.device).length > 0 || Object.keys(s.rejected).length > 0;
   if (any === s.alarm.active) return { state: s, conditions: [] };
   // An alarm reloaded at start knows no field yet: it waits for clean records before clearing.
@@ -255,14 +332,19 @@ export function sensorRules(
   r: TelemetryRecord,
   profile: SiteProfile,
 ): { state: SensorRuleState; conditions: AlarmCondition[] } {
-  const fields = { ...s.fields };
-  for (const field of Object.keys(SENSOR_FIELDS) as SensorField[]) {
-    const v = r[SENSOR_FIELDS[field]] as number | null;
+  const fields = s.fields.slice();
+  const moves = movement(r, s.prev);
+  let clean = true;
+  for (let i = 0; i < FIELDS.length; i++) {
+    const { name, read } = FIELDS[i]!;
+    const v = read(r);
     if (v === null) continue;
-    const f = fields[field] ?? newField(v, r.time.getTime());
-    fields[field] = judge(f, field, v, { r, prev: s.prev, profile });
+    const f = fields[i] ?? newField(v, r.time.getTime());
+    const othersMoved = moves.state || (moves.mask & ~(1 << i)) !== 0;
+    const next = judge(f, name, v, { r, prev: s.prev, profile, othersMoved });
+    fields[i] = next;
+    if (next.bad > 0) clean = false;
   }
-  const clean = Object.values(fields).every((f) => f!.bad === 0);
   const cleanRecords = clean ? s.cleanRecords + 1 : 0;
   // Telemetry that passes again for SENSOR_GOOD_SAMPLES records ends a rejected field's fault.
   const rejected = cleanRecords >= SENSOR_GOOD_SAMPLES ? {} : s.rejected;
