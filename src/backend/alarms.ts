@@ -46,6 +46,9 @@ export interface AlarmEventPayload {
   alarm: Alarm;
 }
 
+/** Changes kept for a retry while the database fails: one per site and kind, 8 kinds × 10 000. */
+const MAX_RETRIES = 80_000;
+
 export interface AlarmEngineOptions {
   sql: postgres.Sql;
   log: Logger;
@@ -74,6 +77,8 @@ export class AlarmEngine implements AlarmBook {
   readonly #open = new Map<string, Map<AlarmKind, Alarm>>();
   readonly #listeners = new Set<(alarm: Alarm) => void>();
   #work: Promise<void> = Promise.resolve();
+  /** Changes that could not be stored, by site and kind (the newest wins), tried each tick. */
+  readonly #retry = new Map<string, { siteId: string; condition: AlarmCondition }>();
   #sinceMs = 0;
   stats = { raised: 0, cleared: 0, acknowledged: 0, failures: 0 };
 
@@ -126,8 +131,11 @@ export class AlarmEngine implements AlarmBook {
     }
   }
 
-  /** The clock: sites silent for too long go offline. */
+  /** The clock: changes not stored are tried again; sites silent for too long go offline. */
   tick(): void {
+    const retries = [...this.#retry.values()];
+    this.#retry.clear();
+    for (const r of retries) this.#change(r.siteId, r.condition);
     const now = this.#o.now();
     for (const siteId of this.#rules.keys()) {
       this.#run(siteId, (state) => onTick(state, now, this.#sinceMs));
@@ -195,10 +203,19 @@ export class AlarmEngine implements AlarmBook {
       return;
     }
     this.#rules.set(siteId, result.state);
-    for (const c of result.conditions) {
-      // Logged by #enqueue; nothing waits for it.
-      this.#enqueue(() => this.#apply(siteId, c)).catch(() => {});
-    }
+    for (const c of result.conditions) this.#change(siteId, c);
+  }
+
+  /** Stores one change in the background; a failure (logged by #enqueue) is retried next tick. */
+  #change(siteId: string, c: AlarmCondition) {
+    const key = `${siteId}\u0000${c.kind}`;
+    // A newer change of the same alarm supersedes one waiting for a retry.
+    this.#retry.delete(key);
+    this.#enqueue(() => this.#apply(siteId, c)).catch(() => {
+      if (this.#retry.has(key)) return;
+      // Bounded: a database down for long keeps at most this many (one per site and kind).
+      if (this.#retry.size < MAX_RETRIES) this.#retry.set(key, { siteId, condition: c });
+    });
   }
 
   /** Runs `fn` after every change queued before it; its failure is logged, never thrown. */
@@ -206,7 +223,7 @@ export class AlarmEngine implements AlarmBook {
     const run = this.#work.then(fn);
     this.#work = run.then(() => {}, (error) => {
       this.stats.failures++;
-      this.#o.log.error("alarm change not stored", { error });
+      this.#o.log.error("alarm change not stored; tried again on the next tick", { error });
     });
     return run;
   }

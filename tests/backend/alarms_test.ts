@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import type { AlarmEventPayload } from "../../src/backend/alarms.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
+import { MIGRATIONS } from "../../src/db/migrations.ts";
 import { uniqueSiteId } from "../_helpers/mqtt.ts";
 import { withTempDatabase } from "../_helpers/pg.ts";
 import { listen, publisher, startBackend, v1Telemetry, waitFor } from "./harness.ts";
@@ -231,6 +232,50 @@ Deno.test("alarms: telemetry rejected three times for one field raises sensor-in
       });
       assert.equal(alarm!.values.sensors, "fuel_pct");
       assert.match(String(alarm!.message), /^fuel_pct rejected: fuel_pct: /);
+    } finally {
+      await service.stop();
+      await pub.endAsync();
+    }
+  });
+});
+
+Deno.test("alarms: a failing alarms table is logged, never stops ingestion, and is retried", async () => {
+  await withTempDatabase(async (url, sql) => {
+    await runMigrations(sql);
+    const siteId = uniqueSiteId("alarm-broken");
+    const topic = `kasi/v1/sites/${siteId}/telemetry`;
+    const pub = await publisher();
+    const { service, log } = await startBackend(url);
+    try {
+      await sql`drop table alarms`;
+      for (let i = 0; i < 4; i++) {
+        await pub.publishAsync(
+          topic,
+          v1Telemetry(siteId, { ts: ts(9000 - i * 1000), fuel_pct: 5 }),
+          {
+            qos: 1,
+          },
+        );
+      }
+      await waitFor("the failure logged", async () => {
+        await service.alarms().idle();
+        return log.entries.some((e) => e.msg.startsWith("alarm change not stored"));
+      });
+      const [rows] = await sql`select count(*)::int as n from telemetry where site_id = ${siteId}`;
+      assert.equal(rows!.n, 4, "every record stored");
+      assert.equal(service.alarms().openCounts().get(siteId), undefined);
+      // Ingestion goes on after it.
+      await pub.publishAsync(topic, v1Telemetry(siteId, { ts: ts(1000), fuel_pct: 5 }), { qos: 1 });
+      await waitFor("the fifth record", async () => {
+        const [r] = await sql`select count(*)::int as n from telemetry where site_id = ${siteId}`;
+        return r!.n === 5;
+      });
+      // The table is back: the next tick stores the alarm that could not be stored.
+      await sql.unsafe(MIGRATIONS.find((m) => m.name === "alarms")!.sql);
+      service.alarms().tick();
+      await service.alarms().idle();
+      const open = await service.alarms().list({ siteId });
+      assert.deepEqual(open.map((a) => [a.kind, a.state]), [["low-fuel", "raised"]]);
     } finally {
       await service.stop();
       await pub.endAsync();
