@@ -63,12 +63,24 @@ export interface FuelRuleState {
   recent: number[];
   /** Highest median level since the generator stopped or the tank was refilled. */
   refPct: number | null;
+  /** When the reference level was taken. */
+  refMs: number | null;
+  /** Whether the generator ran in the previous sample: each run and each stop is a segment. */
+  running: boolean | null;
   /** While a loss is open: since when the level has held steady with the generator off. */
   steadySinceMs: number | null;
 }
 
 export function newFuelRuleState(): FuelRuleState {
-  return { low: IDLE, loss: IDLE, recent: [], refPct: null, steadySinceMs: null };
+  return {
+    low: IDLE,
+    loss: IDLE,
+    recent: [],
+    refPct: null,
+    refMs: null,
+    running: null,
+    steadySinceMs: null,
+  };
 }
 
 export interface FuelContext {
@@ -132,30 +144,39 @@ export function fuelRules(
     });
   }
 
-  let { recent, refPct, steadySinceMs } = s;
+  let { recent, refPct, refMs, steadySinceMs } = s;
   const loss = s.loss;
   let lossL = 0;
   let allowanceL = 0;
   let refilled = false;
   let measured = false;
-  if (record.genRunning) {
-    // Burning is not loss: the reference starts again when the generator stops.
+  // A new segment (generator started or stopped): a new reference level.
+  if (s.running !== record.genRunning) {
     recent = [];
     refPct = null;
+    refMs = null;
     steadySinceMs = null;
-  } else {
-    recent = [...recent.slice(-(FUEL_LOSS.medianOf - 1)), pct];
-    if (recent.length >= 3) {
+  }
+  recent = [...recent.slice(-(FUEL_LOSS.medianOf - 1)), pct];
+  if (recent.length >= 3) {
+    const level = median(recent);
+    if (!record.genRunning) {
       measured = true;
-      const level = median(recent);
       if (refPct === null || level > refPct) {
         // Rising: a refuel (or warm fuel expanding). A refuel never alarms and clears a loss.
         refilled = refPct !== null && level - refPct >= FUEL_LOSS.refuelPct;
         refPct = level;
+        refMs = atMs;
       }
       lossL = (refPct - level) / 100 * tankL;
-      allowanceL = fuelLossAllowanceL(refPct, tankL);
+    } else {
+      // Running: burning is not loss, but no engine burns twice its full-load rate (the
+      // learner's drop-too-fast, fuel_learning.ts): what falls faster is siphoned.
+      if (refPct === null || level > refPct) (refPct = level, refMs = atMs);
+      const fastLph = 2 * fuelRateLph(generatorRatedKw, generatorRatedKw, { curve: ctx.fuelCurve });
+      lossL = (refPct - level) / 100 * tankL - fastLph * (atMs - refMs!) / 3.6e6;
     }
+    allowanceL = fuelLossAllowanceL(refPct, tankL);
   }
   let nextLoss = loss;
   if (!loss.active) {
@@ -179,7 +200,10 @@ export function fuelRules(
       kind: "fuel-loss",
       active: nextLoss.active,
       severity: "critical",
-      message: nextLoss.active
+      message: nextLoss.active && record.genRunning
+        ? `Fuel fell ${round1(lossL)} L faster than the running generator can burn (from ` +
+          `${round1(refPct!)} % to ${round1(pct)} %): siphoning?`
+        : nextLoss.active
         ? `Fuel fell ${round1(lossL)} L with the generator off (from ${round1(refPct!)} % to ` +
           `${round1(pct)} %), beyond ${round1(allowanceL)} L of gauge noise and thermal ` +
           `contraction: theft or a leak?`
@@ -193,10 +217,22 @@ export function fuelRules(
           fromPct: round1(refPct!),
           fuelPct: round1(pct),
           allowanceL: round1(allowanceL),
+          genRunning: record.genRunning,
         }
         : { fuelPct: round1(pct), refilled },
       at: record.time,
     });
   }
-  return { state: { low, loss: nextLoss, recent, refPct, steadySinceMs }, conditions };
+  return {
+    state: {
+      low,
+      loss: nextLoss,
+      recent,
+      refPct,
+      refMs,
+      running: record.genRunning,
+      steadySinceMs,
+    },
+    conditions,
+  };
 }

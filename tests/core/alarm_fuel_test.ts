@@ -59,6 +59,7 @@ Deno.test("fuel-loss raises when the level falls with the generator off beyond t
     fromPct: 60,
     fuelPct: 55,
     allowanceL: 2.7,
+    genRunning: false,
   });
 });
 
@@ -72,8 +73,12 @@ Deno.test("fuel-loss never raises on refuelling, a noisy reading, thermal drift 
       records: fuel([60, 60, 60, 59.5, 59, 58.5, 58, 57.5, 57.5, 57.5, 57.5]),
     },
     {
+      // 5 kW at full load burns 1.53 L/h: 0.25 % of 100 L every 10 min is that burn.
       name: "generator running",
-      records: fuel([60, 58, 56, 54, 52, 50, 48, 46], () => ({ genRunning: true })),
+      records: Array.from(
+        { length: 24 },
+        (_, i) => rec(i * 10, { fuelPct: 60 - 0.25 * i, genRunning: true }),
+      ),
     },
   ];
   for (const c of cases) assert.deepEqual(changes(run(c.records).steps), [], c.name);
@@ -98,4 +103,14 @@ Deno.test("fuel-loss clears on a refuel or after 6 h steady, not when the genera
     (i) => ({ genRunning: i === 10 || i === 11 }),
   );
   assert.deepEqual(changes(run(leak).steps), ["9 fuel-loss raised"]);
+});
+
+Deno.test("fuel-loss raises when the level falls faster than the running generator can burn", () => {
+  // 20 L gone in 5 min while a 5 kW set runs: twice its full-load burn (2 · 1.53 L/h) allows
+  // 0.26 L in that time.
+  const levels = [60, 60, 60, 60, 50, 40, 40, 40, 40, 40];
+  const { steps } = run(fuel(levels, () => ({ genRunning: true })));
+  assert.deepEqual(changes(steps), ["8 fuel-loss raised"]);
+  assert.match(steps[0]!.conditions[0]!.message, /faster than the running generator can burn/);
+  assert.equal(steps[0]!.conditions[0]!.values.genRunning, true);
 });
