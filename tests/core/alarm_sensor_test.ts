@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { newAlarmRuleState, onEvent, onReject, onTick } from "../../src/core/alarm_rules.ts";
-import { SENTINELS } from "../../src/core/alarm_sensor.ts";
+import { SENTINELS } from "../../src/core/alarm_sensor_checks.ts";
 import { changes, ctx, profile, rec, run, T0 } from "./alarm_fixtures.ts";
 
 Deno.test("SENTINELS holds the 16-bit error values and their tenths and hundredths", () => {
