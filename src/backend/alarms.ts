@@ -80,6 +80,8 @@ export class AlarmEngine implements AlarmBook {
   /** Changes that could not be stored, by site and kind (the newest wins), tried each tick. */
   readonly #retry = new Map<string, { siteId: string; condition: AlarmCondition }>();
   #sinceMs = 0;
+  /** Whether the last tick could not hear the sites (see tick). */
+  #deaf = false;
   stats = { raised: 0, cleared: 0, acknowledged: 0, failures: 0 };
 
   constructor(options: AlarmEngineOptions) {
@@ -131,12 +133,26 @@ export class AlarmEngine implements AlarmBook {
     }
   }
 
-  /** The clock: changes not stored are tried again; sites silent for too long go offline. */
-  tick(): void {
+  /**
+   * The clock: changes not stored are tried again; sites silent for too long go offline. With
+   * `hearing: false` (the backend's own broker link is down, or its database writes fail, so
+   * telemetry cannot reach the rules) no site is judged silent, and silence counts again from
+   * the first tick that hears: one backend outage must not raise an alarm for every site.
+   */
+  tick(options: { hearing?: boolean } = {}): void {
     const retries = [...this.#retry.values()];
     this.#retry.clear();
     for (const r of retries) this.#change(r.siteId, r.condition);
     const now = this.#o.now();
+    if (options.hearing === false) {
+      this.#deaf = true;
+      return;
+    }
+    if (this.#deaf) {
+      this.#deaf = false;
+      this.#sinceMs = now.getTime();
+      return;
+    }
     for (const siteId of this.#rules.keys()) {
       this.#run(siteId, (state) => onTick(state, now, this.#sinceMs));
     }

@@ -127,6 +127,11 @@ export class BatchWriter {
     }
   }
 
+  /** Whether the last write failed and its batch waits for a retry (the database is down). */
+  get failing(): boolean {
+    return this.#failures > 0;
+  }
+
   /** Messages received and not yet acknowledged. */
   get pending(): number {
     let n = this.#queue.length;

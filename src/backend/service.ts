@@ -246,7 +246,11 @@ export class BackendService {
       this.#sites.views().map((v) => ({ siteId: v.siteId, latestTime: v.latest?.time ?? null })),
     );
     const tickMs = (this.#o.alarmTickS ?? 10) * 1000;
-    this.#alarmTimer = setInterval(() => this.#alarms?.tick(), tickMs);
+    this.#alarmTimer = setInterval(() => {
+      // Telemetry reaches the rules only through the broker and a committed batch.
+      const hearing = (this.#client?.connected ?? false) && !(this.#writer?.failing ?? false);
+      this.#alarms?.tick({ hearing });
+    }, tickMs);
   }
 
   sites(): SiteView[] {
