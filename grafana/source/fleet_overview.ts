@@ -3,7 +3,8 @@
  * and the fleet's hours over the selected range. Latest values come from each site's newest
  * telemetry row and newest command, found through the primary key and the (site_id, issued_at)
  * index (a lateral join per site, fast on any table size); trends come from telemetry_hourly.
- * Alarm panels come with the backend's alarms (issue 6, item 1); none are drawn here yet.
+ * Alarms come from the backend's alarms table (src/backend/alarms.ts): a count of the open ones
+ * at the top, and the list at the bottom.
  */
 import {
   dashboard,
@@ -45,7 +46,7 @@ const sitesByStatus: PanelSpec = {
   description: "Sites by their last status message (a device's last will says offline), and " +
     "sites silent for 15 minutes whatever their status says (first-generation sites send no " +
     "status).",
-  gridPos: { x: 0, y: 0, w: 8, h: 4 },
+  gridPos: { x: 0, y: 0, w: 6, h: 4 },
   targets: [target(
     sql`
       SELECT count(*) FILTER (WHERE status = 'online') AS "Online",
@@ -76,7 +77,7 @@ const sitesByStatus: PanelSpec = {
 const sourcesNow: PanelSpec = {
   title: "Running on",
   description: "Sites by the power source of their newest telemetry.",
-  gridPos: { x: 8, y: 0, w: 8, h: 4 },
+  gridPos: { x: 6, y: 0, w: 6, h: 4 },
   targets: [target(
     sql`
       SELECT count(*) FILTER (WHERE t.source = 'battery') AS "Battery",
@@ -102,7 +103,7 @@ const shortestRunway: PanelSpec = {
   description: "The fewest hours left in the fleet, from each site's newest command: battery " +
     "to its reserve without the generator (P10, the pessimistic tenth percentile), and diesel " +
     "under the command's plan (median).",
-  gridPos: { x: 16, y: 0, w: 8, h: 4 },
+  gridPos: { x: 12, y: 0, w: 6, h: 4 },
   targets: [target(
     sql`
       SELECT min((c.payload->>'predicted_battery_h_p10')::float8) AS "Battery h (P10)",
@@ -113,6 +114,68 @@ const shortestRunway: PanelSpec = {
   )],
   defaults: { unit: "h", decimals: 1, thresholds: HOURS_THRESHOLDS, color: { mode: "thresholds" } },
   options: statOptions,
+};
+
+const openAlarms: PanelSpec = {
+  title: "Open alarms",
+  description: "Alarms raised and not yet cleared (acknowledged ones included), by severity. " +
+    "The list is under Alarms, at the bottom.",
+  gridPos: { x: 18, y: 0, w: 6, h: 4 },
+  targets: [target(
+    sql`
+      SELECT count(*) FILTER (WHERE severity = 'critical') AS "Critical",
+        count(*) FILTER (WHERE severity = 'warning') AS "Warning",
+        count(*) FILTER (WHERE state = 'raised') AS "Not acknowledged"
+      FROM alarms
+      WHERE state <> 'cleared'`,
+    "table",
+  )],
+  defaults: { unit: "none" },
+  overrides: [
+    ["Critical", "red"],
+    ["Warning", "orange"],
+    ["Not acknowledged", "text"],
+  ].map(([name, color]) => ({
+    matcher: { id: "byName", options: name },
+    properties: [{ id: "color", value: { mode: "fixed", fixedColor: color } }],
+  })),
+  options: statOptions,
+};
+
+const alarmList: PanelSpec = {
+  title: "Alarms",
+  description: "Open alarms first (critical before warning, newest first), then those raised or " +
+    "cleared in the range. One open alarm per site and kind; an operator acknowledges it, the " +
+    "backend clears it when the rule no longer holds (README, Alarms).",
+  gridPos: { x: 0, y: 53, w: 24, h: 10 },
+  targets: [target(
+    sql`
+      SELECT raised_at AS "Raised", site_id AS "Site", kind AS "Alarm", severity AS "Severity",
+        state AS "State", message AS "Message", acknowledged_by AS "Acknowledged by",
+        cleared_at AS "Cleared"
+      FROM alarms
+      WHERE state <> 'cleared' OR $__timeFilter(raised_at) OR $__timeFilter(cleared_at)
+      ORDER BY state = 'cleared', severity = 'warning', raised_at DESC
+      LIMIT 500`,
+    "table",
+  )],
+  overrides: [
+    siteLink("Site"),
+    {
+      matcher: { id: "byName", options: "Severity" },
+      properties: [{
+        id: "mappings",
+        value: [{
+          type: "value",
+          options: {
+            critical: { color: "red", index: 0 },
+            warning: { color: "orange", index: 1 },
+          },
+        }],
+      }, { id: "custom.cellOptions", value: { type: "color-text" } }],
+    },
+  ],
+  options: tableOptions,
 };
 
 const sitesTable: PanelSpec = {
@@ -443,6 +506,7 @@ export const FLEET_OVERVIEW = dashboard({
   ["stat", sitesByStatus],
   ["stat", sourcesNow],
   ["stat", shortestRunway],
+  ["stat", openAlarms],
   ["table", sitesTable],
   ["geomap", sitesMap],
   ["bargauge", batteryHours],
@@ -453,4 +517,5 @@ export const FLEET_OVERVIEW = dashboard({
   ["table", deviceEvents],
   ["timeseries", rejected],
   ["table", firstGeneration],
+  ["table", alarmList],
 ]);

@@ -431,6 +431,26 @@ const events: PanelSpec = {
   options: tableOptions,
 };
 
+const alarms: PanelSpec = {
+  title: "Alarms",
+  description: "The site's open alarms, then those raised or cleared in the range, with the " +
+    "values that raised them (README, Alarms).",
+  gridPos: { x: 0, y: 54, w: 24, h: 8 },
+  targets: [target(
+    sql`
+      SELECT raised_at AS "Raised", kind AS "Alarm", severity AS "Severity", state AS "State",
+        message AS "Message", acknowledged_by AS "Acknowledged by", cleared_at AS "Cleared",
+        "values"::text AS "Values"
+      FROM alarms
+      WHERE site_id = '$site'
+        AND (state <> 'cleared' OR $__timeFilter(raised_at) OR $__timeFilter(cleared_at))
+      ORDER BY state = 'cleared', raised_at DESC
+      LIMIT 200`,
+    "table",
+  )],
+  options: tableOptions,
+};
+
 export const SITE_DETAIL = dashboard({
   uid: SITE_DASHBOARD_UID,
   title: "Kasi · Site detail",
@@ -461,4 +481,5 @@ export const SITE_DETAIL = dashboard({
   ["timeseries", temperature],
   ["table", commands],
   ["table", events],
+  ["table", alarms],
 ]);

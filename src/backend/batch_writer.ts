@@ -74,6 +74,10 @@ export interface CommittedBatch {
   duplicateEvents: number;
   /** Profiles the sites announced; already saved. */
   profiles: SiteProfile[];
+  /** The device events of the batch, in arrival order (the alarm rules read them). */
+  siteEvents: SiteEvent[];
+  /** Rejected messages, already stored (the alarm rules read a site's rejected telemetry). */
+  rejects: RejectedMessage[];
 }
 
 export interface BatchWriterOptions {
@@ -134,6 +138,11 @@ export class BatchWriter {
     if (!(Number.isInteger(this.#maxConcurrent) && this.#maxConcurrent >= 1)) {
       throw new RangeError(`maxConcurrent must be an integer ≥ 1, got ${options.maxConcurrent}`);
     }
+  }
+
+  /** Whether the last write failed and its batch waits for a retry (the database is down). */
+  get failing(): boolean {
+    return this.#failures > 0;
   }
 
   /** Messages received and not yet acknowledged. */
@@ -342,6 +351,8 @@ export class BatchWriter {
           events: result!.events,
           duplicateEvents: split.events.length - result!.events,
           profiles: split.profiles,
+          siteEvents: split.events,
+          rejects: split.rejects,
         });
       } catch (error) {
         this.#o.log.error("after-commit step failed", { error });

@@ -4,6 +4,7 @@
  * here, once, at the edge.
  */
 import { z } from "zod";
+import { ALARM_EVENT_ORIGIN } from "../core/alarm.ts";
 import { describeIssues } from "../core/issues.ts";
 import {
   decodeLegacyTelemetry,
@@ -171,6 +172,12 @@ function classifyEvent(
       reason: `site_id: "${parsed.data.site_id}" does not match the topic's site "${siteId}"`,
       code: "site-mismatch",
     }, receivedAt);
+  }
+  if (
+    parsed.data.kind === "alarm" && (value as { origin?: unknown }).origin === ALARM_EVENT_ORIGIN
+  ) {
+    // What the backend itself published (alarms.ts): stored already, in the alarms table.
+    return { kind: "ignore", why: "the backend's own alarm event" };
   }
   const event = {
     siteId,

@@ -20,13 +20,21 @@ import {
   DEFAULT_MAX_BATCH,
   DEFAULT_MAX_DELAY_MS,
 } from "./batch_writer.ts";
+import { AlarmEngine } from "./alarms.ts";
+import { AlarmWebhooks } from "./alarm_webhooks.ts";
 import { RateLimitedWarn } from "./log_limiter.ts";
 import type { HttpOptions, HttpServer } from "./http/server.ts";
 import { classifyMessage } from "./messages.ts";
 import { connectLink, type ReceivedMessage } from "./mqtt_link.ts";
 import { Planner } from "./planner.ts";
 import { RollupJob } from "./rollup.ts";
-import { SiteStates, type SiteStatesOptions, type SiteView } from "./site_state.ts";
+import {
+  defaultV1Profile,
+  profileOf,
+  SiteStates,
+  type SiteStatesOptions,
+  type SiteView,
+} from "./site_state.ts";
 import {
   type SiteWeatherOptions,
   SiteWeatherProvider,
@@ -81,8 +89,12 @@ export interface BackendOptions {
   rollupIntervalS?: number;
   /** Serve health, metrics, the JSON API and the web view (src/backend/http/). */
   http?: HttpOptions;
-  /** The alarms the API lists and acknowledges and the metrics count. */
+  /** A book the API lists and acknowledges instead of the alarm engine's (tests of the API). */
   alarms?: AlarmBook;
+  /** URLs every alarm raise, acknowledgement and clear is POSTed to (KASI_ALARM_WEBHOOK_URL). */
+  alarmWebhookUrls?: readonly string[];
+  /** Real seconds between checks for silent sites (default 10). */
+  alarmTickS?: number;
 }
 
 export interface BackendStats {
@@ -110,6 +122,9 @@ export class BackendService {
   #rollup: RollupJob | undefined;
   #http: HttpServer | undefined;
   readonly #metrics: BackendMetrics;
+  #alarms: AlarmEngine | undefined;
+  #webhooks: AlarmWebhooks | undefined;
+  #alarmTimer: ReturnType<typeof setInterval> | undefined;
   readonly #siteOptions: SiteStatesOptions;
   #sites: SiteStates;
   readonly #rejects: RateLimitedWarn;
@@ -166,6 +181,7 @@ export class BackendService {
         await loadSiteSnapshots(sql, { log }),
         this.#siteOptions,
       );
+      await this.#startAlarms(sql, now);
       this.#rollup = new RollupJob({ sql, log, intervalS: this.#o.rollupIntervalS });
       await this.#rollup.start();
       const maxBatch = this.#o.batch?.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -254,12 +270,9 @@ export class BackendService {
     return this.#metrics.registry.render();
   }
 
-  /**
-   * The alarms the API serves and the metrics count: the `alarms` option for now. Where the
-   * service runs its own alarm engine, this returns it (one line to change at the merge).
-   */
+  /** The alarms the API serves and the metrics count: the engine's, or a test's own book. */
   #alarmBook(): AlarmBook | undefined {
-    return this.#o.alarms;
+    return this.#o.alarms ?? this.#alarms;
   }
 
   async #startHttp(options: HttpOptions, sql: postgres.Sql, now: () => Date) {
@@ -280,6 +293,38 @@ export class BackendService {
         return { mqtt: this.#client?.connected ?? false, database: inTime && answered };
       },
     });
+  }
+
+  /** The alarm engine: list, acknowledge, open counts, changes (the HTTP API and views use it). */
+  alarms(): AlarmBook & Pick<AlarmEngine, "openAlarms" | "idle" | "tick"> {
+    if (!this.#alarms) throw new Error("Cannot read alarms: the backend is not started");
+    return this.#alarms;
+  }
+
+  async #startAlarms(sql: postgres.Sql, now: () => Date) {
+    const { log } = this.#o;
+    const urls = this.#o.alarmWebhookUrls ?? [];
+    this.#webhooks = urls.length > 0 ? new AlarmWebhooks({ urls, log }) : undefined;
+    this.#alarms = new AlarmEngine({
+      sql,
+      log,
+      now,
+      webhooks: this.#webhooks,
+      publish: (topic, payload) => {
+        const client = this.#client;
+        if (!client) return Promise.reject(new Error("not connected to the broker"));
+        return client.publishAsync(topic, payload, { qos: 1 });
+      },
+    });
+    await this.#alarms.start(
+      this.#sites.views().map((v) => ({ siteId: v.siteId, latestTime: v.latest?.time ?? null })),
+    );
+    const tickMs = (this.#o.alarmTickS ?? 10) * 1000;
+    this.#alarmTimer = setInterval(() => {
+      // Telemetry reaches the rules only through the broker and a committed batch.
+      const hearing = (this.#client?.connected ?? false) && !(this.#writer?.failing ?? false);
+      this.#alarms?.tick({ hearing });
+    }, tickMs);
   }
 
   sites(): SiteView[] {
@@ -326,6 +371,26 @@ export class BackendService {
       this.#http.stream.touch(batch.statuses.map((s) => s.siteId));
       this.#http.stream.touch(batch.profiles.map((p) => p.siteId));
     }
+    this.#alarms?.observe(
+      {
+        records: batch.records,
+        events: batch.siteEvents,
+        statuses: batch.statuses,
+        rejects: batch.rejects,
+      },
+      (siteId, record) => {
+        const state = this.#sites.get(siteId);
+        const advice = state?.advice ?? null;
+        return {
+          // Every site of a committed record is known by now (observe above).
+          profile: state ? profileOf(state) : defaultV1Profile(siteId),
+          socPct: record.socPct ?? state?.soc?.socPct ?? null,
+          batteryH: advice?.predictedBatteryH ?? null,
+          pvCoversLoadAt: advice?.pvCoversLoadAt ?? null,
+          fuelCurve: state?.fuel?.curve,
+        };
+      },
+    );
     if (this.#planner) this.#planner.schedule(touched);
     else for (const siteId of touched) this.#unplanned.add(siteId);
   }
@@ -356,6 +421,13 @@ export class BackendService {
     this.#rejects.flush();
     await this.#http?.close().catch(() => {});
     this.#http = undefined;
+    clearInterval(this.#alarmTimer);
+    this.#alarmTimer = undefined;
+    // Changes in progress are stored before the pool closes; webhooks not yet delivered are not.
+    if (this.#alarms && !(await withinMs(this.#alarms.idle(), DEFAULT_STOP_TIMEOUT_MS))) {
+      this.#o.log.warn("stopping with alarm changes not stored");
+    }
+    this.#webhooks?.stop();
     this.#rollup?.cancel();
     const client = this.#client;
     this.#client = undefined;

@@ -51,6 +51,8 @@ export interface BackendSettings {
   httpHost: string;
   /** The JSON API's bearer token; undefined leaves the API closed (401). */
   apiToken: string | undefined;
+  /** Where alarm changes are POSTed (KASI_ALARM_WEBHOOK_URL, comma-separated). */
+  alarmWebhookUrls: string[];
 }
 
 /** Checks the flags and environment once; bad input gets an error naming the value. */
@@ -156,7 +158,24 @@ export function resolveBackendSettings(
     httpHost: httpHost.value,
     // Never a flag: a command line shows in `ps` and in shell history.
     apiToken: resolveSetting({ flagName: "", env, names: ["KASI_API_TOKEN"] }).value,
+    alarmWebhookUrls: webhookUrls(env),
   };
+}
+
+/** KASI_ALARM_WEBHOOK_URL: one or more http(s) URLs, comma-separated; each is checked. */
+function webhookUrls(env: Record<string, string | undefined>): string[] {
+  const name = "KASI_ALARM_WEBHOOK_URL";
+  const value = resolveSetting({ flagName: "", env, names: [name] }).value;
+  if (value === undefined || value.trim() === "") return [];
+  return value.split(",").map((u) => u.trim()).filter((u) => u !== "").map((url, i) => {
+    const where = `${name} (URL ${i + 1})`;
+    if (!URL.canParse(url)) throw new KasiError("INPUT_INVALID", `${where}: "${url}" is not a URL`);
+    const protocol = new URL(url).protocol;
+    if (protocol !== "http:" && protocol !== "https:") {
+      throw new KasiError("INPUT_INVALID", `${where}: "${url}" must be an http:// or https:// URL`);
+    }
+    return url;
+  });
 }
 
 /** An optional http(s) base URL from the environment; anything else is an error naming it. */
@@ -221,7 +240,9 @@ export function backendCommand() {
         "  KASI_WEATHER_URL, KASI_OPEN_METEO_URL  base URLs of OpenWeatherMap and Open-Meteo " +
         "(proxies, tests, a self-hosted Open-Meteo)\n" +
         "  KASI_API_TOKEN  bearer token of the JSON API under /api/ (without it the API " +
-        "answers 401; health, metrics and the page stay open)",
+        "answers 401; health, metrics and the page stay open)\n" +
+        "  KASI_ALARM_WEBHOOK_URL  URLs (comma-separated) every alarm raise, acknowledgement " +
+        "and clear is POSTed to as JSON",
     )
     .action(async (flags) => {
       const fromDotEnv = await loadDotEnv();
@@ -248,6 +269,7 @@ export function backendCommand() {
           : `${settings.httpHost}:${settings.httpPort} (API ${
             settings.apiToken ? "token" : "closed"
           })`,
+        alarmWebhooks: settings.alarmWebhookUrls.length,
       });
       const service = new BackendService({
         mqttUrl: settings.mqttUrl,
@@ -270,6 +292,7 @@ export function backendCommand() {
             apiToken: settings.apiToken,
           },
         }),
+        alarmWebhookUrls: settings.alarmWebhookUrls,
       });
       // Listening before start: a signal during start-up still stops gracefully after it.
       const signal = stopSignal({

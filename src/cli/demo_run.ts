@@ -15,13 +15,22 @@ import { startEmbeddedBroker } from "../embedded/broker.ts";
 import { startEmbeddedDatabase } from "../embedded/database.ts";
 import { assertPortFree } from "../embedded/ports.ts";
 import type { DemoSettings } from "./demo.ts";
-import { type DemoRow, renderDemoTable } from "./demo_table.ts";
+import { alarmChangeLine, type DemoRow, renderAlarms, renderDemoTable } from "./demo_table.ts";
 import { jsonLogger } from "./log.ts";
 import { type StopSignal, stopSignal } from "./signals.ts";
 
-/** Three sites of different sizes: a telecom tower, a clinic and a village mini-grid. */
-export const DEMO_SITES: readonly { siteId: string; preset: SimPresetName; seed: number }[] = [
-  { siteId: "demo-1", preset: "small", seed: 1 },
+/**
+ * Three sites of different sizes: a telecom tower, a clinic and a village mini-grid. The tower's
+ * tank leaks 2 L/h (a loose fuel-line fitting drips about that): a fuel-loss alarm within the
+ * first simulated hours (a couple of real minutes at 300×), and low fuel a day or so later.
+ */
+export const DEMO_SITES: readonly {
+  siteId: string;
+  preset: SimPresetName;
+  seed: number;
+  fuelLeakLph?: number;
+}[] = [
+  { siteId: "demo-1", preset: "small", seed: 1, fuelLeakLph: 2 },
   { siteId: "demo-2", preset: "medium", seed: 2 },
   { siteId: "demo-3", preset: "large", seed: 3 },
 ];
@@ -180,10 +189,20 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
         clock: simClock,
       });
       cleanups.push(() => device.stop());
-      say(`  site ${s.siteId}: ${SIM_PRESETS[s.preset].description}`);
+      const leak = s.fuelLeakLph ? `; its tank leaks ${s.fuelLeakLph} L/h` : "";
+      say(`  site ${s.siteId}: ${SIM_PRESETS[s.preset].description}${leak}`);
     }
 
     const interactive = Deno.stdout.isTerminal();
+    // The latest alarm changes, shown under the table (and printed at once when not a terminal).
+    const recent: string[] = [];
+    const unsubscribe = backend.alarms().subscribe((alarm) => {
+      const line = alarmChangeLine(alarm);
+      recent.push(line);
+      if (recent.length > 6) recent.shift();
+      if (!interactive) say(`alarm: ${line}`);
+    });
+    cleanups.push(unsubscribe);
     const render = () => {
       const stats = backend.stats();
       const sim = simClock();
@@ -198,6 +217,8 @@ export async function runDemo(settings: DemoSettings): Promise<void> {
         `Web view: ${webUrl}`,
         "",
         renderDemoTable(rows),
+        "",
+        renderAlarms(backend.alarms().openAlarms(), recent),
         "",
         interactive ? "Ctrl-C stops everything." : "",
       ].join("\n");

@@ -1,4 +1,5 @@
 /** The demo's live table: one row per site, fixed-width columns a person can read at a glance. */
+import type { Alarm } from "../core/alarm.ts";
 
 export interface DemoRow {
   siteId: string;
@@ -53,4 +54,50 @@ export function renderDemoTable(rows: readonly DemoRow[]): string {
   const header = COLUMNS.map((c, i) => pad(c.title, c.width, right(i))).join(" ");
   const lines = rows.map((r) => COLUMNS.map((c, i) => pad(c.cell(r), c.width, right(i))).join(" "));
   return [header, ...lines].join("\n");
+}
+
+/** One line for an alarm change: "07:12 demo-1 fuel-loss raised — Fuel fell 3.1 L …". */
+export function alarmChangeLine(alarm: Alarm): string {
+  const at = alarm.state === "cleared"
+    ? alarm.clearedAt
+    : alarm.state === "acknowledged"
+    ? alarm.acknowledgedAt
+    : alarm.raisedAt;
+  const text = alarm.state === "cleared"
+    ? messageOf(alarm.clearedValues) ?? "cleared"
+    : alarm.message;
+  return `${(at ?? alarm.raisedAt).slice(11, 16)} ${alarm.siteId} ${alarm.kind} ${alarm.state}` +
+    ` — ${text}`;
+}
+
+function messageOf(values: Alarm["clearedValues"]): string | null {
+  if (!values) return null;
+  const parts = Object.entries(values).map(([k, v]) => `${k} ${v}`);
+  return parts.length > 0 ? parts.join(", ") : null;
+}
+
+/**
+ * The alarm pane under the table: the open alarms (site, kind, severity, since when, what) and
+ * the latest changes, newest last; lines cut to `width` characters.
+ */
+export function renderAlarms(
+  open: readonly Alarm[],
+  recent: readonly string[],
+  width = 100,
+): string {
+  const cut = (line: string) => line.length > width ? `${line.slice(0, width - 1)}…` : line;
+  const lines = [`OPEN ALARMS (${open.length})`];
+  if (open.length === 0) lines.push("  none");
+  for (const a of open) {
+    const ack = a.state === "acknowledged" ? " ack" : "";
+    lines.push(cut(
+      `  ${pad(a.siteId, 10, false)} ${pad(a.kind, 25, false)} ${pad(a.severity, 8, false)} ` +
+        `since ${a.raisedAt.slice(11, 16)}${ack}  ${a.message}`,
+    ));
+  }
+  if (recent.length > 0) {
+    lines.push("", "ALARM CHANGES");
+    for (const line of recent) lines.push(cut(`  ${line}`));
+  }
+  return lines.join("\n");
 }

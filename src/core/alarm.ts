@@ -25,6 +25,12 @@ export const ALARM_KINDS = [
 ] as const;
 export type AlarmKind = typeof ALARM_KINDS[number];
 
+/**
+ * `origin` of the alarm events the backend publishes on `kasi/v1/sites/{id}/event`: the backend
+ * subscribes to that topic for device events, and skips its own (backend/messages.ts).
+ */
+export const ALARM_EVENT_ORIGIN = "kasi-backend";
+
 export type AlarmSeverity = "critical" | "warning";
 
 /** `open` in a filter means raised or acknowledged, not yet cleared. */
@@ -47,4 +53,11 @@ export interface Alarm {
   acknowledgedBy: string | null;
   clearedAt: string | null;
   values: AlarmValues;
+  /** What the rule saw when it cleared (fuelPct after a refuel …); absent while open. */
+  clearedValues?: AlarmValues | null;
+}
+
+/** Whether `kind` names an alarm kind (database rows and API filters are checked with it). */
+export function isAlarmKind(kind: string): kind is AlarmKind {
+  return (ALARM_KINDS as readonly string[]).includes(kind);
 }

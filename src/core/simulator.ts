@@ -62,6 +62,8 @@ export interface SimSite {
   fixedAmbientC?: number;
   /** Sensors the site has; a missing one reads null. Default: all present. */
   sensors?: { soc?: boolean; fuel?: boolean; batteryTemp?: boolean; current?: boolean };
+  /** Fuel lost to a leak (or a thief), L/h, whether the generator runs or not. Default 0. */
+  fuelLeakLph?: number;
 }
 
 export interface SimState {
@@ -319,7 +321,8 @@ export function step(
     const outKw = carrying ? generatorOutputKw(profile.generatorRatedKw, genOutW / 1000) : 0;
     fuelUsedL = Math.min(state.fuelL, fuelRateLph(profile.generatorRatedKw, outKw) * dtS / 3600);
   }
-  const fuelL = state.fuelL - fuelUsedL;
+  const leakL = Math.min(state.fuelL - fuelUsedL, (site.fuelLeakLph ?? 0) * dtS / 3600);
+  const fuelL = state.fuelL - fuelUsedL - leakL;
 
   // What a voltmeter reads at the end of the step: the step's current at the new SoC.
   const batteryV = terminalVoltageV(pack, { socPct, tempC, currentA, stage });

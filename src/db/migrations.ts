@@ -186,9 +186,37 @@ CREATE INDEX telemetry_hourly_bucket_idx ON telemetry_hourly (bucket);
 CREATE INDEX site_events_time_idx ON site_events (time);
 `;
 
+/**
+ * Alarms (src/backend/alarms.ts): one row per alarm, raised → acknowledged → cleared, with the
+ * values that raised it and those that cleared it. At most one open alarm per site and kind: a
+ * partial unique index, so a second backend (or a retry) cannot raise a duplicate. Grafana's
+ * read-only role gets SELECT through the default privileges grafana/postgres/create_reader.sh
+ * sets, as on every table.
+ */
+const ALARMS = `
+CREATE TABLE alarms (
+  id bigserial PRIMARY KEY,
+  site_id text NOT NULL,
+  kind text NOT NULL,
+  severity text NOT NULL CHECK (severity IN ('critical', 'warning')),
+  state text NOT NULL CHECK (state IN ('raised', 'acknowledged', 'cleared')),
+  message text NOT NULL,
+  raised_at timestamptz NOT NULL,
+  acknowledged_at timestamptz,
+  acknowledged_by text,
+  cleared_at timestamptz,
+  "values" jsonb NOT NULL DEFAULT '{}',
+  cleared_values jsonb
+);
+CREATE UNIQUE INDEX alarms_one_open_idx ON alarms (site_id, kind) WHERE state <> 'cleared';
+CREATE INDEX alarms_raised_at_idx ON alarms (raised_at DESC);
+CREATE INDEX alarms_site_raised_idx ON alarms (site_id, raised_at DESC);
+`;
+
 /** Every migration, ascending by version. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial schema", sql: INITIAL_SCHEMA },
   { version: 2, name: "power_events shows first-generation sites", sql: FIRST_GENERATION_VIEW },
   { version: 3, name: "hourly telemetry rollup", sql: HOURLY_ROLLUP },
+  { version: 4, name: "alarms", sql: ALARMS },
 ];

@@ -31,6 +31,8 @@ export interface SimAgentOptions {
   clock?: () => Date;
   /** Site-local dispatch settings over the preset's. */
   policyParams?: Partial<PolicyParams>;
+  /** A fuel leak to simulate, L/h (the demo's site that raises a fuel-loss alarm). */
+  fuelLeakLph?: number;
 }
 
 /** A simulated driver and an agent over it, not yet started. */
@@ -38,7 +40,10 @@ export function createSimAgent(
   options: SimAgentOptions,
 ): { agent: DeviceAgent; driver: SimDriver } {
   const preset = SIM_PRESETS[options.preset];
-  const site = simSiteFromPreset(preset, { siteId: options.siteId, seed: options.seed });
+  const site = {
+    ...simSiteFromPreset(preset, { siteId: options.siteId, seed: options.seed }),
+    ...(options.fuelLeakLph ? { fuelLeakLph: options.fuelLeakLph } : {}),
+  };
   const startTime = options.startTime ?? new Date();
   const driver = new SimDriver({
     site,

@@ -285,3 +285,22 @@ Deno.test("kasi backend reads .env from its directory and stops cleanly on SIGTE
     }
   });
 });
+
+Deno.test("resolveBackendSettings() reads KASI_ALARM_WEBHOOK_URL as a comma-separated list", () => {
+  const flags = { commandInterval: "60", logLevel: "info" };
+  assert.deepEqual(resolveBackendSettings(flags, {}).alarmWebhookUrls, []);
+  assert.deepEqual(
+    resolveBackendSettings(flags, {
+      KASI_ALARM_WEBHOOK_URL: "https://hooks.example/a?token=x, http://10.0.0.2:8080/b,",
+    }).alarmWebhookUrls,
+    ["https://hooks.example/a?token=x", "http://10.0.0.2:8080/b"],
+  );
+  assert.throws(
+    () => resolveBackendSettings(flags, { KASI_ALARM_WEBHOOK_URL: "https://ok.example, ftp://x" }),
+    /KASI_ALARM_WEBHOOK_URL \(URL 2\): "ftp:\/\/x" must be an http:\/\/ or https:\/\/ URL/,
+  );
+  assert.throws(
+    () => resolveBackendSettings(flags, { KASI_ALARM_WEBHOOK_URL: "hooks" }),
+    /KASI_ALARM_WEBHOOK_URL \(URL 1\): "hooks" is not a URL/,
+  );
+});

@@ -170,3 +170,15 @@ Deno.test("profileOf() uses the stored profile, else the protocol's default", ()
   assert.equal(states.get("v")!.lastSeq, 4);
   assert.deepEqual(states.views().map((v) => v.siteId), ["l", "p", "v"]);
 });
+
+Deno.test("classifyMessage() ignores the backend's own alarm events, not a device's 'alarm'", () => {
+  const at = new Date("2026-03-20T12:00:00Z");
+  const own = JSON.stringify({ kind: "alarm", origin: "kasi-backend", change: "raised" });
+  assert.deepEqual(classifyMessage("kasi/v1/sites/s1/event", new TextEncoder().encode(own), at), {
+    kind: "ignore",
+    why: "the backend's own alarm event",
+  });
+  const device = JSON.stringify({ kind: "alarm", detail: "door open" });
+  const inbound = classifyMessage("kasi/v1/sites/s1/event", new TextEncoder().encode(device), at);
+  assert.equal(inbound.kind, "event");
+});

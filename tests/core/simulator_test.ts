@@ -329,3 +329,13 @@ Deno.test("step() gives the same readings for the same seed, different for anoth
   // least and 776.8 · 1.1 = 854.5 W the most any reading can be.
   for (const w of run(5)) assert.ok(w >= 691.6 && w <= 854.5, `${w}`);
 });
+
+Deno.test("step() drains a fuel leak with the generator off, and never below empty", () => {
+  const leaky = { ...SITE, fuelLeakLph: 3.6 };
+  // 3.6 L/h for 1000 s is 1 L; the generator is off, so that is all the tank loses.
+  const r = step(leaky, simState(80, 50), { dtS: 1000, now: EQUINOX_NOON, outputs: ON_BATTERY });
+  near(r.state.fuelL, 49, 1e-9, "fuel after the leak");
+  assert.equal(r.flows.fuelUsedL, 0, "a leak is not burn");
+  const dry = step(leaky, simState(80, 0.5), { dtS: 1000, now: EQUINOX_NOON, outputs: ON_BATTERY });
+  assert.equal(dry.state.fuelL, 0);
+});

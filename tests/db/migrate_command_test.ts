@@ -23,11 +23,12 @@ Deno.test("kasi migrate prints each applied migration, then that nothing is left
       "Applied migration 1: initial schema",
       "Applied migration 2: power_events shows first-generation sites",
       "Applied migration 3: hourly telemetry rollup",
-      "Database is up to date (3 migrations, TimescaleDB: not available — plain PostgreSQL)",
+      "Applied migration 4: alarms",
+      "Database is up to date (4 migrations, TimescaleDB: not available — plain PostgreSQL)",
     ]);
     assert.deepEqual(await run(["--database-url", url]), [
       `Migrating ${url}`,
-      "Database is up to date (3 migrations, TimescaleDB: not available — plain PostgreSQL)",
+      "Database is up to date (4 migrations, TimescaleDB: not available — plain PostgreSQL)",
     ]);
   });
 });

@@ -30,6 +30,7 @@ Deno.test("runMigrations() creates the schema on an empty database, then has not
       "1: initial schema",
       "2: power_events shows first-generation sites",
       "3: hourly telemetry rollup",
+      "4: alarms",
     ]);
     assert.equal(first.total, MIGRATIONS.length);
     // True exactly when the server had TimescaleDB to offer (the test server does not).
@@ -37,6 +38,7 @@ Deno.test("runMigrations() creates the schema on an empty database, then has not
       select exists(select 1 from pg_available_extensions where name = 'timescaledb') as offered`;
     assert.equal(first.timescale, ext!.offered);
     assert.deepEqual(await tableNames(sql), [
+      "alarms",
       "commands",
       "power_events", // information_schema.tables lists views too
       "rejected_messages",
@@ -83,12 +85,13 @@ Deno.test("runMigrations() on two clients at once waits for the lock and applies
         "1: initial schema",
         "2: power_events shows first-generation sites",
         "3: hourly telemetry rollup",
+        "4: alarms",
       ]);
-      assert.equal(ra.total, 3);
-      assert.equal(rb.total, 3);
+      assert.equal(ra.total, 4);
+      assert.equal(rb.total, 4);
       const rows =
         await a`select version, count(*)::int as n from schema_migrations group by 1 order by 1`;
-      assert.deepEqual(rows.map((r) => [r.version, r.n]), [[1, 1], [2, 1], [3, 1]]);
+      assert.deepEqual(rows.map((r) => [r.version, r.n]), [[1, 1], [2, 1], [3, 1], [4, 1]]);
       assert.equal(await advisoryLocks(a), 0, "the lock is released after both runs");
     } finally {
       await holder.end({ timeout: 5 });
@@ -102,17 +105,17 @@ Deno.test("runMigrations() rolls a failing migration back and throws MIGRATION_F
   await withTempDatabase(async (_url, sql) => {
     const broken = [
       ...MIGRATIONS,
-      { version: 4, name: "broken", sql: "create table half_done (x int); select 1/0;" },
+      { version: 5, name: "broken", sql: "create table half_done (x int); select 1/0;" },
     ];
     await assert.rejects(runMigrations(sql, { migrations: broken }), (error: unknown) => {
       assert.ok(error instanceof KasiError);
       assert.equal(error.code, "MIGRATION_FAILED");
-      assert.equal(error.message, "Migration 4 (broken) failed: division by zero");
+      assert.equal(error.message, "Migration 5 (broken) failed: division by zero");
       return true;
     });
-    // Migrations 1 to 3 committed in their own transactions; migration 4 left nothing behind.
+    // Migrations 1 to 4 committed in their own transactions; migration 5 left nothing behind.
     const rows = await sql`select version from schema_migrations order by version`;
-    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3]);
+    assert.deepEqual(rows.map((r) => r.version), [1, 2, 3, 4]);
     assert.ok(!(await tableNames(sql)).includes("half_done"));
     assert.equal(await advisoryLocks(sql), 0, "the lock is released after a failure");
   });

@@ -43,13 +43,14 @@ Deno.test("runMigrations() and the store work on PGlite through pglite-socket", 
           "1: initial schema",
           "2: power_events shows first-generation sites",
           "3: hourly telemetry rollup",
+          "4: alarms",
         ],
-        total: 3,
+        total: 4,
         timescale: false,
         rollup: "table",
       });
       const second = await runMigrations(sql);
-      assert.deepEqual(second, { applied: [], total: 3, timescale: false, rollup: "table" });
+      assert.deepEqual(second, { applied: [], total: 4, timescale: false, rollup: "table" });
     });
 
     await t.step("runMigrations() takes the advisory lock and releases it", async () => {

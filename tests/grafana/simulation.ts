@@ -193,7 +193,8 @@ async function simulate(
   // test's site) reached this backend too. Only this fleet stays, so the panels can be checked
   // against what it sent.
   const ours = [...sites.map((s) => s.siteId), legacySiteId];
-  for (const table of ["telemetry", "telemetry_hourly", "commands", "site_events", "sites"]) {
+  const tables = ["telemetry", "telemetry_hourly", "commands", "site_events", "alarms", "sites"];
+  for (const table of tables) {
     await sql.unsafe(`delete from ${table} where site_id <> all($1::text[])`, [ours]);
   }
   await sql`delete from rejected_messages where split_part(topic, '/', 4) <> all(${ours})`;
