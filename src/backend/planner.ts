@@ -6,7 +6,13 @@
  */
 import type mqtt from "mqtt";
 import type postgres from "postgres";
-import { type Advice, adviceChanged, commandFromAdvice, computeAdvice } from "../core/advice.ts";
+import {
+  type Advice,
+  adviceChanged,
+  commandFromAdvice,
+  computeAdvice,
+  heldAdvice,
+} from "../core/advice.ts";
 import {
   commandValidityMs,
   encodeCommandV1,
@@ -168,7 +174,8 @@ export class Planner {
     const weather = siteWeather?.classification ?? unknownWeather("site location not set");
     const solar = siteWeather?.solar ?? null;
     await this.#learnFuel(state, profile, now);
-    return computeAdvice({
+    // Held without its forward forecast: the command needs only its bands and outage time.
+    return heldAdvice(computeAdvice({
       profile,
       latest,
       now,
@@ -184,7 +191,7 @@ export class Planner {
       pvIsFallback: solar?.fallback ?? true,
       weather,
       fuelCurve: state.fuel?.curve,
-    });
+    }));
   }
 
   async #plan(siteId: string): Promise<void> {
@@ -195,8 +202,7 @@ export class Planner {
     const latest = state.latest;
     const soc = state.soc ?? fallbackSoc(profile, latest);
     const intervalMs = this.#o.commandIntervalS * 1000;
-    const due = !state.lastCommand ||
-      now.getTime() - state.lastCommand.issuedAt.getTime() >= intervalMs;
+    const due = !state.lastCommand || now.getTime() - state.lastCommand.issuedAtMs >= intervalMs;
     const basis: AdviceBasis = {
       atMs: now.getTime(),
       socPct: soc.socPct,
@@ -245,7 +251,11 @@ export class Planner {
     // first-generation devices were built for plain messages, as deployed.
     await this.#o.mqtt.publishAsync(topic, payload, { qos: 1, retain: !legacy });
     state.sentAdvice = advice;
-    state.lastCommand = command;
+    state.lastCommand = {
+      seq,
+      issuedAtMs: command.issuedAt.getTime(),
+      validUntilMs: command.validUntil.getTime(),
+    };
     this.#sentAtWallMs.set(siteId, wallMs);
     this.#o.onCommandSent(command);
     this.#o.log.debug("command sent", { siteId, seq, mode: command.mode, topic });

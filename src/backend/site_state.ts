@@ -3,7 +3,7 @@
  * profile, last advice and command. Rebuilt from the database at start, then updated after each committed
  * batch; the database stays the truth, this is a cache for planning and the live view.
  */
-import type { Advice } from "../core/advice.ts";
+import { type Advice, commandFromAdvice } from "../core/advice.ts";
 import type { StrategicCommand } from "../core/command.ts";
 import type { FuelLearning } from "../core/fuel_learning.ts";
 import type { FuelCurve } from "../core/generator.ts";
@@ -72,9 +72,20 @@ export interface SiteState {
   advice: Advice | null;
   /** Advice in the last command sent (null after a restart: the next one is sent at once). */
   sentAdvice: Advice | null;
-  lastCommand: StrategicCommand | null;
+  /** The envelope of the last command sent; with `sentAdvice` it is the whole command. */
+  lastCommand: SentCommand | null;
   /** Highest command seq stored for the site, so seq keeps rising across restarts. */
   lastSeq: number | null;
+}
+
+/**
+ * The last command's envelope, as plain numbers: the command itself is `commandFromAdvice` of
+ * the sent advice and this (two Dates and the command object were 420 bytes a site).
+ */
+export interface SentCommand {
+  seq: number;
+  issuedAtMs: number;
+  validUntilMs: number;
 }
 
 /** What the backend last learned of a site's fuel use (src/core/fuel_learning.ts). */
@@ -236,7 +247,14 @@ export class SiteStates {
         status: s.status,
         latest: s.latest,
         prediction: s.advice?.prediction ?? null,
-        lastCommand: s.lastCommand,
+        lastCommand: s.lastCommand && s.sentAdvice
+          ? commandFromAdvice(s.sentAdvice, {
+            siteId: s.siteId,
+            seq: s.lastCommand.seq,
+            issuedAt: new Date(s.lastCommand.issuedAtMs),
+            validUntil: new Date(s.lastCommand.validUntilMs),
+          })
+          : null,
         fuel: s.fuel,
       }));
   }

@@ -64,8 +64,26 @@ export interface Advice {
   pvCoversLoadAt: Date | null;
   reason: string;
   prediction: Prediction;
+  /** P10–P90 around `predictedBatteryH`. */
+  batteryBandH: { p10: number; p90: number };
+  /** Earliest expected outage (the forecast's P10); null: none within a week. */
+  nextOutageAt: Date | null;
+}
+
+/**
+ * Advice with the forward forecast it was computed from. The backend keeps only the `Advice`
+ * of each site (the forecast's bands and dates are some 900 bytes a site, and 100 000 sites are
+ * held); the backtest and the tests read the forecast.
+ */
+export interface PlannedAdvice extends Advice {
   /** The forward forecast under the advised thresholds, with its P10–P90 bands. */
   outlook: Outlook;
+}
+
+/** The advice without its forecast, as the backend holds it. */
+export function heldAdvice(planned: PlannedAdvice): Advice {
+  const { outlook: _outlook, ...advice } = planned;
+  return advice;
 }
 
 export interface AdviceInput {
@@ -221,7 +239,7 @@ function outageText(outlook: Outlook): string {
     : `outage possible from ${at.toISOString().slice(0, 16)}Z`;
 }
 
-export function computeAdvice(input: AdviceInput): Advice {
+export function computeAdvice(input: AdviceInput): PlannedAdvice {
   const { profile, latest, weather, now, soc } = input;
   const outlookFor = (thresholds: { genStartSocPct: number; genStopSocPct: number }) =>
     siteOutlook({
@@ -298,6 +316,8 @@ export function computeAdvice(input: AdviceInput): Advice {
         { curve: input.fuelCurve },
       ),
     },
+    batteryBandH: { p10: f.batteryH.p10, p90: f.batteryH.p90 },
+    nextOutageAt: f.outageAt.p10,
     outlook,
   };
 }
@@ -336,7 +356,6 @@ export function commandFromAdvice(
   advice: Advice,
   envelope: { siteId: string; seq: number; issuedAt: Date; validUntil: Date },
 ): StrategicCommand {
-  const f = advice.outlook.forecast;
   return {
     siteId: envelope.siteId,
     seq: envelope.seq,
@@ -352,8 +371,8 @@ export function commandFromAdvice(
     reason: advice.reason,
     strategy: advice.strategy,
     pvCoversLoadAt: advice.pvCoversLoadAt,
-    batteryBandH: { p10: f.batteryH.p10, p90: f.batteryH.p90 },
+    batteryBandH: advice.batteryBandH,
     ...(advice.dieselBandH ? { dieselBandH: advice.dieselBandH } : {}),
-    nextOutageAt: f.outageAt.p10,
+    nextOutageAt: advice.nextOutageAt,
   };
 }

@@ -6,6 +6,7 @@ import {
   computeAdvice,
   ewma,
   ewmaAlpha,
+  type PlannedAdvice,
   thresholdsFor,
 } from "../../src/core/advice.ts";
 import { decodeCommandV1, encodeCommandV1, encodeLegacyCommand } from "../../src/core/command.ts";
@@ -99,7 +100,7 @@ function advise(
     pvIsFallback?: boolean;
     weather?: WeatherClassification;
   },
-): Advice {
+): PlannedAdvice {
   return computeAdvice({
     profile,
     latest,
