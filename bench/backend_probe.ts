@@ -1,8 +1,8 @@
 /**
  * The backend of `bench:fleet`, in its own process so that its memory is its own: a
  * BackendService that answers lines on stdin. `mem` prints, after two full garbage collections,
- * the V8 heap in use and the process RSS with the service's stats; `pending` the messages not
- * yet committed; `stop` stops it.
+ * the V8 heap in use, external memory (ArrayBuffer backing stores) and the process RSS with the
+ * service's stats; `pending` the messages not yet committed; `stop` stops it.
  *
  *   deno run -A --v8-flags=--expose-gc bench/backend_probe.ts '{"mqttUrl":…,"databaseUrl":…}'
  */
@@ -46,6 +46,8 @@ for await (const chunk of lines) {
       const m = Deno.memoryUsage();
       console.log(JSON.stringify({
         heapUsed: m.heapUsed,
+        // ArrayBuffer backing stores (a learned load profile's buckets) live outside the heap.
+        external: m.external,
         rss: m.rss,
         sites: service.sites().length,
         pending: service.stats().pending,

@@ -5,9 +5,11 @@
  *  1. Round trip: --sites (1000) sites, one MQTT connection each, telemetry every 10 s, the
  *     backend's command interval 10 s, for --seconds (90); telemetry→command p50/p99 over the
  *     run after the --warmup (30 s: connections ramping, first command of every site).
+ *     0 skips it.
  *  2. Memory: --memory-sites (100 000) sites on one shared connection; the backend's V8 heap
- *     after garbage collection, before any site and once every site has reported and been
- *     commanded; the difference per site. 0 skips it.
+ *     and external memory (ArrayBuffer backing stores, outside the heap) after garbage
+ *     collection, before any site and once every site has reported and been commanded; the
+ *     difference per site. 0 skips it.
  *
  *   deno task bench:fleet [--sites 1000] [--seconds 90] [--warmup 30] [--memory-sites 100000]
  *
@@ -22,7 +24,8 @@ import { startPrivateBroker } from "./_mosquitto.ts";
 import { BENCH_PG_URL } from "./ingest_run.ts";
 
 const { values } = parseArgs({
-  args: Deno.args,
+  // `deno task bench:… -- --flag` passes the "--" on.
+  args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
   options: {
     sites: { type: "string", default: "1000" },
     seconds: { type: "string", default: "90" },
@@ -46,7 +49,14 @@ const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 interface Probe {
   ask: (command: "mem" | "pending") => Promise<
-    { heapUsed: number; rss: number; sites: number; pending: number; gc: boolean }
+    {
+      heapUsed: number;
+      external: number;
+      rss: number;
+      sites: number;
+      pending: number;
+      gc: boolean;
+    }
   >;
   stop: () => Promise<void>;
 }
@@ -102,51 +112,53 @@ dbUrl.pathname = `/${dbName}`;
 const result: Record<string, unknown> = {};
 try {
   // --- 1. Round trip ------------------------------------------------------------------------
-  const backend = await startBackend(broker.url, dbUrl.toString());
-  try {
-    say(`round trip: ${sites} sites, one connection each, every 10 s, for ${seconds} s`);
-    const fleet = new Fleet({
-      sites,
-      seed: 1,
-      prefix: `rt${Date.now().toString(36)}`,
-      mqttUrl: broker.url,
-      sharedConnection: false,
-      rampS: Math.min(10, warmupS / 2),
-      speed: 1,
-      intervalS: 10,
-      log: quiet,
-    });
-    const started = performance.now();
-    await fleet.start();
-    say(`${fleet.metrics.counts.connectionsOpen} connections open`);
-    const report = setInterval(() => {
-      const c = fleet.metrics.counts;
-      const w = fleet.metrics.windowRoundTrip();
-      say(
-        `${Math.round((performance.now() - started) / 1000)} s: ${c.connectionsOpen} ` +
-          `connections, ${c.telemetryAcked}/${c.telemetrySent} telemetry acked, ` +
-          `${w.count} commands timed, p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms`,
+  const backend = sites > 0 ? await startBackend(broker.url, dbUrl.toString()) : null;
+  if (backend) {
+    try {
+      say(`round trip: ${sites} sites, one connection each, every 10 s, for ${seconds} s`);
+      const fleet = new Fleet({
+        sites,
+        seed: 1,
+        prefix: `rt${Date.now().toString(36)}`,
+        mqttUrl: broker.url,
+        sharedConnection: false,
+        rampS: Math.min(10, warmupS / 2),
+        speed: 1,
+        intervalS: 10,
+        log: quiet,
+      });
+      const started = performance.now();
+      await fleet.start();
+      say(`${fleet.metrics.counts.connectionsOpen} connections open`);
+      const report = setInterval(() => {
+        const c = fleet.metrics.counts;
+        const w = fleet.metrics.windowRoundTrip();
+        say(
+          `${Math.round((performance.now() - started) / 1000)} s: ${c.connectionsOpen} ` +
+            `connections, ${c.telemetryAcked}/${c.telemetrySent} telemetry acked, ` +
+            `${w.count} commands timed, p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms`,
+        );
+      }, 10_000);
+      await new Promise((r) =>
+        setTimeout(r, Math.max(0, warmupS * 1000 - (performance.now() - started)))
       );
-    }, 10_000);
-    await new Promise((r) =>
-      setTimeout(r, Math.max(0, warmupS * 1000 - (performance.now() - started)))
-    );
-    const warm = fleet.metrics.roundTrip().count;
-    await new Promise((r) =>
-      setTimeout(r, Math.max(0, seconds * 1000 - (performance.now() - started)))
-    );
-    clearInterval(report);
-    const all = fleet.metrics.roundTrip();
-    const steady = fleet.metrics.roundTripSince(warm);
-    const counts = { ...fleet.metrics.counts };
-    await fleet.stop();
-    result.roundTrip = { sites, seconds, warmupS, counts, all, steady };
-    say(
-      `round trip after warm-up: p50 ${steady.p50Ms} ms, p99 ${steady.p99Ms} ms over ` +
-        `${steady.count} commands (whole run p99 ${all.p99Ms} ms)`,
-    );
-  } finally {
-    await backend.stop();
+      const warm = fleet.metrics.roundTrip().count;
+      await new Promise((r) =>
+        setTimeout(r, Math.max(0, seconds * 1000 - (performance.now() - started)))
+      );
+      clearInterval(report);
+      const all = fleet.metrics.roundTrip();
+      const steady = fleet.metrics.roundTripSince(warm);
+      const counts = { ...fleet.metrics.counts };
+      await fleet.stop();
+      result.roundTrip = { sites, seconds, warmupS, counts, all, steady };
+      say(
+        `round trip after warm-up: p50 ${steady.p50Ms} ms, p99 ${steady.p99Ms} ms over ` +
+          `${steady.count} commands (whole run p99 ${all.p99Ms} ms)`,
+      );
+    } finally {
+      await backend.stop();
+    }
   }
 
   // --- 2. Memory per site -------------------------------------------------------------------
@@ -199,6 +211,7 @@ try {
       const commanded = fleet.metrics.counts.sitesCommanded;
       await fleet.stop();
       const perSiteB = (after.heapUsed - base.heapUsed) / after.sites;
+      const externalPerSiteB = (after.external - base.external) / after.sites;
       result.memory = {
         sites: memorySites,
         backendSites: after.sites,
@@ -206,12 +219,18 @@ try {
         baseHeapBytes: base.heapUsed,
         heapBytes: after.heapUsed,
         rssBytes: after.rss,
+        baseExternalBytes: base.external,
+        externalBytes: after.external,
+        /** V8 heap per site. */
         perSiteBytes: Math.round(perSiteB),
+        /** Outside the heap per site (load-profile buffers). */
+        externalPerSiteBytes: Math.round(externalPerSiteB),
         gc: after.gc,
       };
       say(
         `memory: ${after.sites} sites known, heap ${(after.heapUsed / 1e6).toFixed(1)} MB: ` +
-          `${Math.round(perSiteB)} bytes per site beyond the base`,
+          `${Math.round(perSiteB)} bytes per site beyond the base, and ` +
+          `${Math.round(externalPerSiteB)} outside the heap`,
       );
     } finally {
       await probe.stop();
@@ -231,16 +250,25 @@ if (values.json) {
     counts: { telemetrySent: number; telemetryAcked: number; connectionsOpen: number };
     all: { p50Ms: number; p99Ms: number; count: number };
     steady: { p50Ms: number; p99Ms: number; count: number };
-  };
-  const mem = result.memory as { perSiteBytes: number; sites: number } | undefined;
+  } | undefined;
+  const mem = result.memory as
+    | { perSiteBytes: number; externalPerSiteBytes: number; sites: number }
+    | undefined;
   console.log([
-    `fleet, ${sites} sites, one connection each, telemetry every 10 s`,
-    `  connections  ${rt.counts.connectionsOpen} open; telemetry ${rt.counts.telemetryAcked}/` +
-    `${rt.counts.telemetrySent} acknowledged`,
-    `  round trip   p50 ${rt.steady.p50Ms} ms, p99 ${rt.steady.p99Ms} ms after the ${warmupS} s ` +
-    `warm-up (${rt.steady.count} commands); whole run p50 ${rt.all.p50Ms} ms, p99 ${rt.all.p99Ms} ms`,
+    ...(rt
+      ? [
+        `fleet, ${sites} sites, one connection each, telemetry every 10 s`,
+        `  connections  ${rt.counts.connectionsOpen} open; telemetry ${rt.counts.telemetryAcked}/` +
+        `${rt.counts.telemetrySent} acknowledged`,
+        `  round trip   p50 ${rt.steady.p50Ms} ms, p99 ${rt.steady.p99Ms} ms after the ${warmupS} ` +
+        `s warm-up (${rt.steady.count} commands); whole run p50 ${rt.all.p50Ms} ms, p99 ` +
+        `${rt.all.p99Ms} ms`,
+      ]
+      : ["  round trip   skipped"]),
     mem
-      ? `  memory       ${mem.perSiteBytes} bytes per site beyond the base, at ${mem.sites} sites`
+      ? `  memory       ${mem.perSiteBytes + mem.externalPerSiteBytes} bytes per site beyond ` +
+        `the base, at ${mem.sites} sites (V8 heap ${mem.perSiteBytes}, outside it ` +
+        `${mem.externalPerSiteBytes})`
       : "  memory       skipped",
   ].join("\n"));
 }
