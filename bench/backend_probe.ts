@@ -2,10 +2,12 @@
  * The backend of `bench:fleet`, in its own process so that its memory is its own: a
  * BackendService that answers lines on stdin. `mem` prints, after two full garbage collections,
  * the V8 heap in use, external memory (ArrayBuffer backing stores) and the process RSS with the
- * service's stats; `pending` the messages not yet committed; `stop` stops it.
+ * service's stats; `heap FILE` writes a V8 heap snapshot; `pending` the messages not yet
+ * committed; `stop` stops it.
  *
  *   deno run -A --v8-flags=--expose-gc bench/backend_probe.ts '{"mqttUrl":…,"databaseUrl":…}'
  */
+import v8 from "node:v8";
 import { BackendService } from "../src/backend/service.ts";
 import type { Logger } from "../src/core/log.ts";
 
@@ -54,6 +56,10 @@ for await (const chunk of lines) {
         stats: service.stats(),
         gc: gc !== undefined,
       }));
+    } else if (command.startsWith("heap ")) {
+      // A V8 heap snapshot (Chrome DevTools' Memory tab reads it): what the sites hold.
+      gc?.();
+      console.log(JSON.stringify({ heapSnapshot: v8.writeHeapSnapshot(command.slice(5)) }));
     } else if (command === "pending") {
       console.log(JSON.stringify({ pending: service.stats().pending }));
     } else if (command === "stop") {

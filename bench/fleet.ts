@@ -12,6 +12,8 @@
  *     difference per site. 0 skips it.
  *
  *   deno task bench:fleet [--sites 1000] [--seconds 90] [--warmup 30] [--memory-sites 100000]
+ *                         [--heap-snapshot FILE]   (the backend's heap: FILE.base before any
+ *                                                   site, FILE after the memory run)
  *
  * One connection per site needs an open-files limit above --sites for this process and the
  * broker (ulimit -n).
@@ -31,6 +33,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "90" },
     warmup: { type: "string", default: "30" },
     "memory-sites": { type: "string", default: "100000" },
+    "heap-snapshot": { type: "string" },
     json: { type: "boolean", default: false },
   },
 });
@@ -48,7 +51,7 @@ const say = (line: string) => console.error(`[bench:fleet] ${line}`);
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 interface Probe {
-  ask: (command: "mem" | "pending") => Promise<
+  ask: (command: "mem" | "pending" | `heap ${string}`) => Promise<
     {
       heapUsed: number;
       external: number;
@@ -170,6 +173,7 @@ try {
     const probe = await startBackend(memBroker.url, dbUrl.toString());
     try {
       const base = await probe.ask("mem");
+      if (values["heap-snapshot"]) await probe.ask(`heap ${values["heap-snapshot"]}.base`);
       say(
         `memory: base heap ${(base.heapUsed / 1e6).toFixed(1)} MB; ${memorySites} sites on ` +
           "one shared connection, telemetry every 60 s",
@@ -208,6 +212,10 @@ try {
       }
       if (pending !== 0) say(`memory: the backend still holds ${pending} messages`);
       const after = await probe.ask("mem");
+      if (values["heap-snapshot"]) {
+        await probe.ask(`heap ${values["heap-snapshot"]}`);
+        say(`memory: heap snapshot written to ${values["heap-snapshot"]}`);
+      }
       const commanded = fleet.metrics.counts.sitesCommanded;
       await fleet.stop();
       const perSiteB = (after.heapUsed - base.heapUsed) / after.sites;
