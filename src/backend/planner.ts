@@ -30,7 +30,15 @@ import { readsVoltage, type SocEstimate, updateSocEstimate } from "../core/soc_e
 import { socSampleOf } from "../core/site_learning.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { insertCommand } from "../db/store.ts";
-import { hasLocation, profileOf, type SiteState, type SiteStates } from "./site_state.ts";
+import {
+  type AdviceBasis,
+  hasLocation,
+  profileOf,
+  type SiteState,
+  type SiteStates,
+} from "./site_state.ts";
+
+export type { AdviceBasis };
 import { learnFuelCurve } from "../core/fuel_learning.ts";
 import { loadFuelHistory } from "../db/fuel_history.ts";
 import type { WeatherProvider } from "./weather_provider.ts";
@@ -64,12 +72,6 @@ export class Planner {
   /** Sites being planned now; a site asked for again meanwhile is planned once more after. */
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
-  /** What each site's newest advice was computed from. */
-  readonly #advisedOn = new Map<string, AdviceBasis>();
-  /** When each site's last command went out, on the wall clock. */
-  readonly #sentAtWallMs = new Map<string, number>();
-  /** When each site's fuel history was last read (see #learnFuel). */
-  readonly #fuelTriedAtMs = new Map<string, number>();
   /** Settles when the forward forecast now computing (or waiting its turn) is done. */
   #computing: Promise<unknown> = Promise.resolve();
 
@@ -113,10 +115,10 @@ export class Planner {
    */
   async #learnFuel(state: SiteState, profile: SiteProfile, now: Date): Promise<void> {
     if (profile.generatorRatedKw <= 0 || state.latest?.fuelPct === null) return;
-    const last = this.#fuelTriedAtMs.get(state.siteId) ?? -Infinity;
+    const last = state.fuelTriedAtMs ?? -Infinity;
     if (now.getTime() - last < FUEL_RELEARN_MS) return;
     // Taken before the query, so a failing database is asked again only after the interval.
-    this.#fuelTriedAtMs.set(state.siteId, now.getTime());
+    state.fuelTriedAtMs = now.getTime();
     let samples;
     try {
       samples = await loadFuelHistory(this.#o.sql, state.siteId, {
@@ -154,6 +156,9 @@ export class Planner {
       (max, a) => (max === null || a.to > max ? a.to : max),
       seenUntil,
     );
+    // The default curve with nothing to report is what a site without knowledge plans on
+    // anyway: no object (with its curve, reason and date) is kept for it.
+    if (learning.method === "default" && newest === null && state.fuel === null) return;
     state.fuel = {
       curve: learning.curve,
       method: learning.method,
@@ -242,20 +247,20 @@ export class Planner {
     };
     // The forward forecast is the costly part of a plan (milliseconds): between commands it is
     // run again only when what it starts from has moved enough to matter.
-    const advisedOn = this.#advisedOn.get(siteId);
-    const holds = !due && state.advice !== null && advisedOn !== undefined &&
+    const advisedOn = state.advisedOn;
+    const holds = !due && state.advice !== null && advisedOn !== null &&
       basisHolds(advisedOn, basis);
     const advice = holds ? state.advice! : await this.#advise(state, { profile, soc, now });
     if (!holds) {
       state.advice = advice;
-      this.#advisedOn.set(siteId, basis);
+      state.advisedOn = basis;
     }
     if (!due && !adviceChanged(state.sentAdvice, advice)) return;
     // Changed advice goes out early, but not more often than this: a site charging fast (or a
     // simulation at 300×) must not flood the link with a command per message.
     const wallMs = this.#o.wallClockMs();
-    const sentWallMs = this.#sentAtWallMs.get(siteId);
-    if (!due && sentWallMs !== undefined && wallMs - sentWallMs < MIN_EARLY_COMMAND_GAP_MS) return;
+    const sentWallMs = state.sentAtWallMs;
+    if (!due && sentWallMs !== null && wallMs - sentWallMs < MIN_EARLY_COMMAND_GAP_MS) return;
 
     const seq = (state.lastSeq ?? 0) + 1;
     const command = commandFromAdvice(advice, {
@@ -284,7 +289,7 @@ export class Planner {
       issuedAtMs: command.issuedAt.getTime(),
       validUntilMs: command.validUntil.getTime(),
     };
-    this.#sentAtWallMs.set(siteId, wallMs);
+    state.sentAtWallMs = wallMs;
     this.#o.onCommandSent(command);
     this.#o.log.debug("command sent", { siteId, seq, mode: command.mode, topic });
   }
@@ -298,17 +303,6 @@ export class Planner {
  */
 export const ADVICE_REFRESH_MS = 5 * 60_000;
 export const ADVICE_MOVE_PCT = 2;
-
-export interface AdviceBasis {
-  atMs: number;
-  socPct: number;
-  fuelPct: number | null;
-  source: TelemetryRecord["source"];
-  genRunning: boolean;
-  shedTier: number | null;
-  /** The operator's or announced profile (its identity changes when it is replaced). */
-  storedProfile: SiteProfile | null;
-}
 
 /** Whether advice computed on `b` still stands for a site now at `next`. */
 export function basisHolds(b: AdviceBasis, next: AdviceBasis): boolean {

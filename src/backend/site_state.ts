@@ -76,6 +76,26 @@ export interface SiteState {
   lastCommand: SentCommand | null;
   /** Highest command seq stored for the site, so seq keeps rising across restarts. */
   lastSeq: number | null;
+  /**
+   * The planner's notes (planner.ts), here rather than in maps of its own (a map entry is some
+   * 50 bytes a site): what `advice` was computed from, when the last command went out on the
+   * wall clock, and when the fuel history was last read.
+   */
+  advisedOn: AdviceBasis | null;
+  sentAtWallMs: number | null;
+  fuelTriedAtMs: number | null;
+}
+
+/** What a site's newest advice was computed from (planner.ts `basisHolds`). */
+export interface AdviceBasis {
+  atMs: number;
+  socPct: number;
+  fuelPct: number | null;
+  source: TelemetryRecord["source"];
+  genRunning: boolean;
+  shedTier: number | null;
+  /** The operator's or announced profile (its identity changes when it is replaced). */
+  storedProfile: SiteProfile | null;
 }
 
 /**
@@ -172,6 +192,9 @@ export class SiteStates {
         sentAdvice: null,
         lastCommand: null,
         lastSeq: s.lastCommandSeq,
+        advisedOn: null,
+        sentAtWallMs: null,
+        fuelTriedAtMs: null,
       });
     }
     return states;
@@ -202,6 +225,9 @@ export class SiteStates {
         sentAdvice: null,
         lastCommand: null,
         lastSeq: null,
+        advisedOn: null,
+        sentAtWallMs: null,
+        fuelTriedAtMs: null,
       };
       this.#sites.set(siteId, state);
       this.#o.onNewSite?.({ siteId, protocol, seenIn });
@@ -219,7 +245,10 @@ export class SiteStates {
     records.forEach((record, i) => {
       const state = this.#ensure(record.siteId, record.protocol, "telemetry");
       state.protocol = record.protocol;
-      state.topicSiteId = topicSiteIds[i] ?? record.siteId;
+      // One copy of the id per site: each decoded message brings its own equal strings.
+      record.siteId = state.siteId;
+      const topicSiteId = topicSiteIds[i] ?? state.siteId;
+      state.topicSiteId = topicSiteId === state.siteId ? state.siteId : topicSiteId;
       const prev = state.latest;
       if (prev && record.time.getTime() <= prev.time.getTime()) return;
       state.latest = record;
@@ -231,7 +260,8 @@ export class SiteStates {
 
   /** A profile the site announced (or an operator saved) replaces the assumed one. */
   setProfile(profile: SiteProfile): void {
-    this.#ensure(profile.siteId, "v1", "profile").storedProfile = profile;
+    const state = this.#ensure(profile.siteId, "v1", "profile");
+    state.storedProfile = { ...profile, siteId: state.siteId };
   }
 
   setStatus(siteId: string, status: "online" | "offline"): void {
