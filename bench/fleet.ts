@@ -192,8 +192,11 @@ try {
         log: quiet,
       });
       await fleet.start();
-      const until = Date.now() + 600_000;
-      while (Date.now() < until) {
+      // The first plan of a site runs its forward forecasts (milliseconds of CPU each), so 100 000
+      // new sites take minutes to command: wait while they are, up to half an hour.
+      const until = Date.now() + 1_800_000;
+      let progressAt = Date.now(), commandedBefore = 0;
+      while (Date.now() < until && Date.now() - progressAt < 60_000) {
         await new Promise((r) => setTimeout(r, 5000));
         const c = fleet.metrics.counts;
         say(
@@ -201,6 +204,8 @@ try {
             "commanded",
         );
         if (c.sitesCommanded >= memorySites) break;
+        if (c.sitesCommanded > commandedBefore) progressAt = Date.now();
+        commandedBefore = c.sitesCommanded;
       }
       // A quiet fleet: what the backend then holds is its state per site, not a backlog.
       fleet.pause();

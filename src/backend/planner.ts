@@ -250,15 +250,26 @@ export class Planner {
     const advisedOn = state.advisedOn;
     const holds = !due && state.advice !== null && advisedOn !== null &&
       basisHolds(advisedOn, basis);
+    const wallMs = this.#o.wallClockMs();
+    // Between commands, advice is computed at most once per early-command gap: no changed advice
+    // could go out sooner, and a site whose SoC moves with every message (a backlog flushed
+    // after an outage, bench:ingest's synthetic sites) cost a forward forecast per message. The
+    // site's next telemetry after the gap plans it again.
+    const advisedWallMs = state.advisedAtWallMs;
+    if (
+      !holds && !due && advisedWallMs !== null && wallMs - advisedWallMs < MIN_EARLY_COMMAND_GAP_MS
+    ) {
+      return;
+    }
     const advice = holds ? state.advice! : await this.#advise(state, { profile, soc, now });
     if (!holds) {
       state.advice = advice;
       state.advisedOn = basis;
+      state.advisedAtWallMs = wallMs;
     }
     if (!due && !adviceChanged(state.sentAdvice, advice)) return;
     // Changed advice goes out early, but not more often than this: a site charging fast (or a
     // simulation at 300×) must not flood the link with a command per message.
-    const wallMs = this.#o.wallClockMs();
     const sentWallMs = state.sentAtWallMs;
     if (!due && sentWallMs !== null && wallMs - sentWallMs < MIN_EARLY_COMMAND_GAP_MS) return;
 

@@ -78,10 +78,11 @@ export interface SiteState {
   lastSeq: number | null;
   /**
    * The planner's notes (planner.ts), here rather than in maps of its own (a map entry is some
-   * 50 bytes a site): what `advice` was computed from, when the last command went out on the
-   * wall clock, and when the fuel history was last read.
+   * 50 bytes a site): what `advice` was computed from and when on the wall clock, when the last
+   * command went out on the wall clock, and when the fuel history was last read.
    */
   advisedOn: AdviceBasis | null;
+  advisedAtWallMs: number | null;
   sentAtWallMs: number | null;
   fuelTriedAtMs: number | null;
 }
@@ -193,6 +194,7 @@ export class SiteStates {
         lastCommand: null,
         lastSeq: s.lastCommandSeq,
         advisedOn: null,
+        advisedAtWallMs: null,
         sentAtWallMs: null,
         fuelTriedAtMs: null,
       });
@@ -226,6 +228,7 @@ export class SiteStates {
         lastCommand: null,
         lastSeq: null,
         advisedOn: null,
+        advisedAtWallMs: null,
         sentAtWallMs: null,
         fuelTriedAtMs: null,
       };

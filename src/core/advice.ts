@@ -80,10 +80,27 @@ export interface PlannedAdvice extends Advice {
   outlook: Outlook;
 }
 
-/** The advice without its forecast, as the backend holds it. */
-export function heldAdvice(planned: PlannedAdvice): Advice {
-  const { outlook: _outlook, ...advice } = planned;
-  return advice;
+/**
+ * The advice without its forecast, as the backend holds it. Spelled out rather than a rest
+ * spread, which leaves V8 an object with its fields in a separate property array.
+ */
+export function heldAdvice(a: PlannedAdvice): Advice {
+  return {
+    mode: a.mode,
+    forecast: a.forecast,
+    genStartSocPct: a.genStartSocPct,
+    genStopSocPct: a.genStopSocPct,
+    reserveSocPct: a.reserveSocPct,
+    predictedBatteryH: a.predictedBatteryH,
+    predictedDieselH: a.predictedDieselH,
+    dieselBandH: a.dieselBandH,
+    strategy: a.strategy,
+    pvCoversLoadAt: a.pvCoversLoadAt,
+    reason: a.reason,
+    prediction: a.prediction,
+    batteryBandH: a.batteryBandH,
+    nextOutageAt: a.nextOutageAt,
+  };
 }
 
 export interface AdviceInput {

@@ -4,6 +4,7 @@ import {
   adviceChanged,
   commandFromAdvice,
   computeAdvice,
+  heldAdvice,
   ewma,
   ewmaAlpha,
   type PlannedAdvice,
@@ -417,4 +418,18 @@ Deno.test("commandFromAdvice() makes a v1 command that decodes back", () => {
   assert.deepEqual(decoded.command.batteryBandH, { p10: 168, p90: 168 });
   assert.deepEqual(decoded.command.dieselBandH, { p10: 168, p90: 168 });
   assert.equal(decoded.command.nextOutageAt, undefined);
+});
+
+Deno.test("heldAdvice() keeps every field of the advice but its forward forecast", () => {
+  const planned = reference();
+  const held = heldAdvice(planned);
+  assert.equal("outlook" in held, false);
+  const { outlook: _outlook, ...rest } = planned;
+  assert.deepEqual(held, rest);
+  // The command needs only the forecast's battery band and first outage, which advice keeps.
+  assert.deepEqual(held.batteryBandH, {
+    p10: planned.outlook.forecast.batteryH.p10,
+    p90: planned.outlook.forecast.batteryH.p90,
+  });
+  assert.equal(held.nextOutageAt, planned.outlook.forecast.outageAt.p10);
 });
