@@ -17,7 +17,9 @@ function flagsIn(text: string): string[] {
 async function commandRows(): Promise<{ command: string; usage: string }[]> {
   const text = await Deno.readTextFile(README);
   const section = text.slice(text.indexOf("## Commands"), text.indexOf("### Replaying recordings"));
-  return [...section.matchAll(/^\| `kasi ([a-z-]+)((?: [a-z][a-z-]*)?)([^`]*)` +\|/gm)].map((m) => ({
+  return [...section.matchAll(/^\| `kasi ([a-z-]+)((?: [a-z][a-z-]*)?)([^`]*)` +\|/gm)].map((
+    m,
+  ) => ({
     command: m[1]! + (m[2] ?? ""),
     usage: m[3]!,
   }));

@@ -4,9 +4,9 @@ import {
   adviceChanged,
   commandFromAdvice,
   computeAdvice,
-  heldAdvice,
   ewma,
   ewmaAlpha,
+  heldAdvice,
   type PlannedAdvice,
   thresholdsFor,
 } from "../../src/core/advice.ts";
