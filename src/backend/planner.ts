@@ -7,13 +7,8 @@
 import { setImmediate } from "node:timers";
 import type mqtt from "mqtt";
 import type postgres from "postgres";
-import {
-  type Advice,
-  adviceChanged,
-  commandFromAdvice,
-  computeAdvice,
-  heldAdvice,
-} from "../core/advice.ts";
+import { type Advice, adviceChanged, commandFromAdvice, computeAdvice } from "../core/advice.ts";
+import { heldAdvice } from "../core/held_advice.ts";
 import {
   commandValidityMs,
   encodeCommandV1,
