@@ -53,6 +53,7 @@ for await (const chunk of lines) {
         rss: m.rss,
         sites: service.sites().length,
         pending: service.stats().pending,
+        planning: service.stats().planning,
         stats: service.stats(),
         gc: gc !== undefined,
       }));
@@ -61,7 +62,8 @@ for await (const chunk of lines) {
       gc?.();
       console.log(JSON.stringify({ heapSnapshot: v8.writeHeapSnapshot(command.slice(5)) }));
     } else if (command === "pending") {
-      console.log(JSON.stringify({ pending: service.stats().pending }));
+      const stats = service.stats();
+      console.log(JSON.stringify({ pending: stats.pending, planning: stats.planning }));
     } else if (command === "stop") {
       await service.stop();
       console.log(JSON.stringify({ stopped: true }));

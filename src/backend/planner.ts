@@ -89,6 +89,11 @@ export class Planner {
     }
   }
 
+  /** Sites being planned or waiting their turn for a forward forecast, and asked for again. */
+  get backlog(): number {
+    return this.#running.size + this.#again.size;
+  }
+
   /** Resolves when no plan is running. */
   async idle(): Promise<void> {
     while (this.#running.size > 0) {
