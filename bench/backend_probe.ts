@@ -1,11 +1,13 @@
 /**
  * The backend of `bench:fleet`, in its own process so that its memory is its own: a
  * BackendService that answers lines on stdin. `mem` prints, after two full garbage collections,
- * the V8 heap in use and the process RSS with the service's stats; `pending` the messages not
- * yet committed; `stop` stops it.
+ * the V8 heap in use, external memory (ArrayBuffer backing stores) and the process RSS with the
+ * service's stats; `heap FILE` writes a V8 heap snapshot; `pending` the messages not yet
+ * committed; `stop` stops it.
  *
  *   deno run -A --v8-flags=--expose-gc bench/backend_probe.ts '{"mqttUrl":…,"databaseUrl":…}'
  */
+import v8 from "node:v8";
 import { BackendService } from "../src/backend/service.ts";
 import type { Logger } from "../src/core/log.ts";
 
@@ -46,14 +48,22 @@ for await (const chunk of lines) {
       const m = Deno.memoryUsage();
       console.log(JSON.stringify({
         heapUsed: m.heapUsed,
+        // ArrayBuffer backing stores (a learned load profile's buckets) live outside the heap.
+        external: m.external,
         rss: m.rss,
         sites: service.sites().length,
         pending: service.stats().pending,
+        planning: service.stats().planning,
         stats: service.stats(),
         gc: gc !== undefined,
       }));
+    } else if (command.startsWith("heap ")) {
+      // A V8 heap snapshot (Chrome DevTools' Memory tab reads it): what the sites hold.
+      gc?.();
+      console.log(JSON.stringify({ heapSnapshot: v8.writeHeapSnapshot(command.slice(5)) }));
     } else if (command === "pending") {
-      console.log(JSON.stringify({ pending: service.stats().pending }));
+      const stats = service.stats();
+      console.log(JSON.stringify({ pending: stats.pending, planning: stats.planning }));
     } else if (command === "stop") {
       await service.stop();
       console.log(JSON.stringify({ stopped: true }));

@@ -14,7 +14,8 @@ import { parseArgs } from "node:util";
 import { runIngestBenchmark } from "./ingest_run.ts";
 
 const { values } = parseArgs({
-  args: Deno.args,
+  // `deno task bench:… -- --flag` passes the "--" on.
+  args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
   options: {
     messages: { type: "string", default: "300000" },
     sites: { type: "string", default: "1000" },

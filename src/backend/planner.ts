@@ -4,9 +4,11 @@
  * (insertCommand, which also makes its seq durable) before it is published, so seq keeps rising
  * across restarts and every command sent is on record.
  */
+import { setImmediate } from "node:timers";
 import type mqtt from "mqtt";
 import type postgres from "postgres";
 import { type Advice, adviceChanged, commandFromAdvice, computeAdvice } from "../core/advice.ts";
+import { heldAdvice } from "../core/held_advice.ts";
 import {
   commandValidityMs,
   encodeCommandV1,
@@ -23,7 +25,15 @@ import { readsVoltage, type SocEstimate, updateSocEstimate } from "../core/soc_e
 import { socSampleOf } from "../core/site_learning.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { insertCommand } from "../db/store.ts";
-import { hasLocation, profileOf, type SiteState, type SiteStates } from "./site_state.ts";
+import {
+  type AdviceBasis,
+  hasLocation,
+  profileOf,
+  type SiteState,
+  type SiteStates,
+} from "./site_state.ts";
+
+export type { AdviceBasis };
 import { learnFuelCurve } from "../core/fuel_learning.ts";
 import { loadFuelHistory } from "../db/fuel_history.ts";
 import type { WeatherProvider } from "./weather_provider.ts";
@@ -57,12 +67,8 @@ export class Planner {
   /** Sites being planned now; a site asked for again meanwhile is planned once more after. */
   readonly #running = new Map<string, Promise<void>>();
   readonly #again = new Set<string>();
-  /** What each site's newest advice was computed from. */
-  readonly #advisedOn = new Map<string, AdviceBasis>();
-  /** When each site's last command went out, on the wall clock. */
-  readonly #sentAtWallMs = new Map<string, number>();
-  /** When each site's fuel history was last read (see #learnFuel). */
-  readonly #fuelTriedAtMs = new Map<string, number>();
+  /** Settles when the forward forecast now computing (or waiting its turn) is done. */
+  #computing: Promise<unknown> = Promise.resolve();
 
   constructor(options: PlannerOptions) {
     this.#o = options;
@@ -81,6 +87,11 @@ export class Planner {
       });
       this.#running.set(siteId, run);
     }
+  }
+
+  /** Sites being planned or waiting their turn for a forward forecast, and asked for again. */
+  get backlog(): number {
+    return this.#running.size + this.#again.size;
   }
 
   /** Resolves when no plan is running. */
@@ -104,10 +115,10 @@ export class Planner {
    */
   async #learnFuel(state: SiteState, profile: SiteProfile, now: Date): Promise<void> {
     if (profile.generatorRatedKw <= 0 || state.latest?.fuelPct === null) return;
-    const last = this.#fuelTriedAtMs.get(state.siteId) ?? -Infinity;
+    const last = state.fuelTriedAtMs ?? -Infinity;
     if (now.getTime() - last < FUEL_RELEARN_MS) return;
     // Taken before the query, so a failing database is asked again only after the interval.
-    this.#fuelTriedAtMs.set(state.siteId, now.getTime());
+    state.fuelTriedAtMs = now.getTime();
     let samples;
     try {
       samples = await loadFuelHistory(this.#o.sql, state.siteId, {
@@ -145,6 +156,9 @@ export class Planner {
       (max, a) => (max === null || a.to > max ? a.to : max),
       seenUntil,
     );
+    // The default curve with nothing to report is what a site without knowledge plans on
+    // anyway: no object (with its curve, reason and date) is kept for it.
+    if (learning.method === "default" && newest === null && state.fuel === null) return;
     state.fuel = {
       curve: learning.curve,
       method: learning.method,
@@ -168,23 +182,49 @@ export class Planner {
     const weather = siteWeather?.classification ?? unknownWeather("site location not set");
     const solar = siteWeather?.solar ?? null;
     await this.#learnFuel(state, profile, now);
-    return computeAdvice({
-      profile,
-      latest,
-      now,
-      soc: {
-        socPct: soc.socPct,
-        uncertaintyPct: soc.uncertaintyPct,
-        fromVoltage: readsVoltage(soc.method),
-      },
-      load: loadForecaster(state.loadProfile ?? newLoadProfile(), {
-        fallbackLoadW: latest.loadW,
-      }),
-      pv: solar ? pvForecastFor(solar, profile) : null,
-      pvIsFallback: solar?.fallback ?? true,
-      weather,
-      fuelCurve: state.fuel?.curve,
-    });
+    // Held without its forward forecast: the command needs only its bands and outage time.
+    return await this.#inTurn(() =>
+      heldAdvice(computeAdvice({
+        profile,
+        latest,
+        now,
+        soc: {
+          socPct: soc.socPct,
+          uncertaintyPct: soc.uncertaintyPct,
+          fromVoltage: readsVoltage(soc.method),
+        },
+        load: loadForecaster(state.loadProfile ?? newLoadProfile(), {
+          fallbackLoadW: latest.loadW,
+        }),
+        pv: solar ? pvForecastFor(solar, profile) : null,
+        pvIsFallback: solar?.fallback ?? true,
+        weather,
+        fuelCurve: state.fuel?.curve,
+      }))
+    );
+  }
+
+  /**
+   * Runs `compute` after every forecast scheduled before it, and after a turn of the event loop
+   * (setImmediate, which lets pending I/O run first). A forward forecast takes milliseconds of
+   * CPU; a thousand new sites planned at once took seconds in which no MQTT packet was read and
+   * no batch committed (bench:ingest saw ingest stop for over 5 s). One at a time, with I/O
+   * between them, ingest goes on while a backlog of plans is worked off.
+   */
+  #inTurn<T>(compute: () => T): Promise<T> {
+    const run = this.#computing.then(() =>
+      new Promise<T>((resolve, reject) => {
+        setImmediate(() => {
+          try {
+            resolve(compute());
+          } catch (error) {
+            reject(error);
+          }
+        });
+      })
+    );
+    this.#computing = run.catch(() => {});
+    return run;
   }
 
   async #plan(siteId: string): Promise<void> {
@@ -195,8 +235,7 @@ export class Planner {
     const latest = state.latest;
     const soc = state.soc ?? fallbackSoc(profile, latest);
     const intervalMs = this.#o.commandIntervalS * 1000;
-    const due = !state.lastCommand ||
-      now.getTime() - state.lastCommand.issuedAt.getTime() >= intervalMs;
+    const due = !state.lastCommand || now.getTime() - state.lastCommand.issuedAtMs >= intervalMs;
     const basis: AdviceBasis = {
       atMs: now.getTime(),
       socPct: soc.socPct,
@@ -208,20 +247,31 @@ export class Planner {
     };
     // The forward forecast is the costly part of a plan (milliseconds): between commands it is
     // run again only when what it starts from has moved enough to matter.
-    const advisedOn = this.#advisedOn.get(siteId);
-    const holds = !due && state.advice !== null && advisedOn !== undefined &&
+    const advisedOn = state.advisedOn;
+    const holds = !due && state.advice !== null && advisedOn !== null &&
       basisHolds(advisedOn, basis);
+    const wallMs = this.#o.wallClockMs();
+    // Between commands, advice is computed at most once per early-command gap: no changed advice
+    // could go out sooner, and a site whose SoC moves with every message (a backlog flushed
+    // after an outage, bench:ingest's synthetic sites) cost a forward forecast per message. The
+    // site's next telemetry after the gap plans it again.
+    const advisedWallMs = state.advisedAtWallMs;
+    if (
+      !holds && !due && advisedWallMs !== null && wallMs - advisedWallMs < MIN_EARLY_COMMAND_GAP_MS
+    ) {
+      return;
+    }
     const advice = holds ? state.advice! : await this.#advise(state, { profile, soc, now });
     if (!holds) {
       state.advice = advice;
-      this.#advisedOn.set(siteId, basis);
+      state.advisedOn = basis;
+      state.advisedAtWallMs = wallMs;
     }
     if (!due && !adviceChanged(state.sentAdvice, advice)) return;
     // Changed advice goes out early, but not more often than this: a site charging fast (or a
     // simulation at 300×) must not flood the link with a command per message.
-    const wallMs = this.#o.wallClockMs();
-    const sentWallMs = this.#sentAtWallMs.get(siteId);
-    if (!due && sentWallMs !== undefined && wallMs - sentWallMs < MIN_EARLY_COMMAND_GAP_MS) return;
+    const sentWallMs = state.sentAtWallMs;
+    if (!due && sentWallMs !== null && wallMs - sentWallMs < MIN_EARLY_COMMAND_GAP_MS) return;
 
     const seq = (state.lastSeq ?? 0) + 1;
     const command = commandFromAdvice(advice, {
@@ -245,8 +295,12 @@ export class Planner {
     // first-generation devices were built for plain messages, as deployed.
     await this.#o.mqtt.publishAsync(topic, payload, { qos: 1, retain: !legacy });
     state.sentAdvice = advice;
-    state.lastCommand = command;
-    this.#sentAtWallMs.set(siteId, wallMs);
+    state.lastCommand = {
+      seq,
+      issuedAtMs: command.issuedAt.getTime(),
+      validUntilMs: command.validUntil.getTime(),
+    };
+    state.sentAtWallMs = wallMs;
     this.#o.onCommandSent(command);
     this.#o.log.debug("command sent", { siteId, seq, mode: command.mode, topic });
   }
@@ -260,17 +314,6 @@ export class Planner {
  */
 export const ADVICE_REFRESH_MS = 5 * 60_000;
 export const ADVICE_MOVE_PCT = 2;
-
-export interface AdviceBasis {
-  atMs: number;
-  socPct: number;
-  fuelPct: number | null;
-  source: TelemetryRecord["source"];
-  genRunning: boolean;
-  shedTier: number | null;
-  /** The operator's or announced profile (its identity changes when it is replaced). */
-  storedProfile: SiteProfile | null;
-}
 
 /** Whether advice computed on `b` still stands for a site now at `next`. */
 export function basisHolds(b: AdviceBasis, next: AdviceBasis): boolean {

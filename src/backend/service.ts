@@ -111,6 +111,8 @@ export interface BackendStats {
   batches: number;
   /** Messages waiting to be written and acknowledged. */
   pending: number;
+  /** Sites being planned or waiting for it (a forward forecast each, one at a time). */
+  planning: number;
 }
 
 export class BackendService {
@@ -336,6 +338,7 @@ export class BackendService {
       ...this.#counts,
       batches: this.#writer?.stats.batches ?? 0,
       pending: this.#writer?.pending ?? 0,
+      planning: this.#planner?.backlog ?? 0,
     };
   }
 

@@ -3,7 +3,7 @@
  * profile, last advice and command. Rebuilt from the database at start, then updated after each committed
  * batch; the database stays the truth, this is a cache for planning and the live view.
  */
-import type { Advice } from "../core/advice.ts";
+import { type Advice, commandFromAdvice } from "../core/advice.ts";
 import type { StrategicCommand } from "../core/command.ts";
 import type { FuelLearning } from "../core/fuel_learning.ts";
 import type { FuelCurve } from "../core/generator.ts";
@@ -72,9 +72,41 @@ export interface SiteState {
   advice: Advice | null;
   /** Advice in the last command sent (null after a restart: the next one is sent at once). */
   sentAdvice: Advice | null;
-  lastCommand: StrategicCommand | null;
+  /** The envelope of the last command sent; with `sentAdvice` it is the whole command. */
+  lastCommand: SentCommand | null;
   /** Highest command seq stored for the site, so seq keeps rising across restarts. */
   lastSeq: number | null;
+  /**
+   * The planner's notes (planner.ts), here rather than in maps of its own (a map entry is some
+   * 50 bytes a site): what `advice` was computed from and when on the wall clock, when the last
+   * command went out on the wall clock, and when the fuel history was last read.
+   */
+  advisedOn: AdviceBasis | null;
+  advisedAtWallMs: number | null;
+  sentAtWallMs: number | null;
+  fuelTriedAtMs: number | null;
+}
+
+/** What a site's newest advice was computed from (planner.ts `basisHolds`). */
+export interface AdviceBasis {
+  atMs: number;
+  socPct: number;
+  fuelPct: number | null;
+  source: TelemetryRecord["source"];
+  genRunning: boolean;
+  shedTier: number | null;
+  /** The operator's or announced profile (its identity changes when it is replaced). */
+  storedProfile: SiteProfile | null;
+}
+
+/**
+ * The last command's envelope, as plain numbers: the command itself is `commandFromAdvice` of
+ * the sent advice and this (two Dates and the command object were 420 bytes a site).
+ */
+export interface SentCommand {
+  seq: number;
+  issuedAtMs: number;
+  validUntilMs: number;
 }
 
 /** What the backend last learned of a site's fuel use (src/core/fuel_learning.ts). */
@@ -161,6 +193,10 @@ export class SiteStates {
         sentAdvice: null,
         lastCommand: null,
         lastSeq: s.lastCommandSeq,
+        advisedOn: null,
+        advisedAtWallMs: null,
+        sentAtWallMs: null,
+        fuelTriedAtMs: null,
       });
     }
     return states;
@@ -191,6 +227,10 @@ export class SiteStates {
         sentAdvice: null,
         lastCommand: null,
         lastSeq: null,
+        advisedOn: null,
+        advisedAtWallMs: null,
+        sentAtWallMs: null,
+        fuelTriedAtMs: null,
       };
       this.#sites.set(siteId, state);
       this.#o.onNewSite?.({ siteId, protocol, seenIn });
@@ -208,7 +248,10 @@ export class SiteStates {
     records.forEach((record, i) => {
       const state = this.#ensure(record.siteId, record.protocol, "telemetry");
       state.protocol = record.protocol;
-      state.topicSiteId = topicSiteIds[i] ?? record.siteId;
+      // One copy of the id per site: each decoded message brings its own equal strings.
+      record.siteId = state.siteId;
+      const topicSiteId = topicSiteIds[i] ?? state.siteId;
+      state.topicSiteId = topicSiteId === state.siteId ? state.siteId : topicSiteId;
       const prev = state.latest;
       if (prev && record.time.getTime() <= prev.time.getTime()) return;
       state.latest = record;
@@ -220,7 +263,8 @@ export class SiteStates {
 
   /** A profile the site announced (or an operator saved) replaces the assumed one. */
   setProfile(profile: SiteProfile): void {
-    this.#ensure(profile.siteId, "v1", "profile").storedProfile = profile;
+    const state = this.#ensure(profile.siteId, "v1", "profile");
+    state.storedProfile = { ...profile, siteId: state.siteId };
   }
 
   setStatus(siteId: string, status: "online" | "offline"): void {
@@ -236,7 +280,14 @@ export class SiteStates {
         status: s.status,
         latest: s.latest,
         prediction: s.advice?.prediction ?? null,
-        lastCommand: s.lastCommand,
+        lastCommand: s.lastCommand && s.sentAdvice
+          ? commandFromAdvice(s.sentAdvice, {
+            siteId: s.siteId,
+            seq: s.lastCommand.seq,
+            issuedAt: new Date(s.lastCommand.issuedAtMs),
+            validUntil: new Date(s.lastCommand.validUntilMs),
+          })
+          : null,
         fuel: s.fuel,
       }));
   }

@@ -93,7 +93,7 @@ export function replayCommand() {
       "mqtt (publish) | db (write through the backend's batch writer)",
       "mqtt",
     )
-    .option("--dry-run", "only check every line; send nothing")
+    .option("--dry-run", "check every line as --to db would; send nothing")
     .option("--speed <n>", "keep the recorded spacing (the lines' `at`), N times faster")
     .option("--max-rate <n>", "publish at most N messages per second")
     .option("--send-invalid", "publish lines the backend would reject too (tests a backend)")

@@ -25,6 +25,8 @@ export interface ReplaySummary extends ReplayCounts {
   stored?: number;
   /** Duplicates skipped: repeated in the file, or (db) already stored. */
   duplicates: number;
+  /** db: rejected messages written to rejected_messages. */
+  rejectsStored?: number;
   /** db: events and statuses written. */
   eventsStored?: number;
   statusesStored?: number;
@@ -73,6 +75,7 @@ export async function executeReplay(settings: ReplaySettings): Promise<ReplaySum
     counts = await runReplay({
       lines: source.lines,
       target,
+      sourceName: settings.file,
       speed: settings.speed,
       maxRate: settings.maxRate,
       reportBad: (text) => progress.log(text),
@@ -102,6 +105,7 @@ export async function executeReplay(settings: ReplaySettings): Promise<ReplaySum
   if (publisher) summary.published = publisher.stats.published;
   if (ingest) {
     summary.stored = ingest.totals.stored;
+    summary.rejectsStored = ingest.totals.rejects;
     summary.eventsStored = ingest.totals.events;
     summary.statusesStored = ingest.totals.statuses;
   }
@@ -135,6 +139,7 @@ export function formatSummary(s: ReplaySummary): string {
     rows.push(["stored (telemetry rows)", s.stored]);
     rows.push(["events stored", s.eventsStored ?? 0]);
     rows.push(["statuses written", s.statusesStored ?? 0]);
+    rows.push(["rejects stored", s.rejectsStored ?? 0]);
   }
   if (s.target === "dry-run") rows.push(["sent", "none (dry run)"]);
   rows.push(["duplicates skipped", s.duplicates]);

@@ -8,13 +8,17 @@
  * the time it is read. It matters only for a message whose own clock is unusable (telemetry
  * re-stamped, an event or status without a plausible `ts`). In a backfill (`--to db`) such a
  * message without `at` has no honest time at all; it is rejected with that reason, which also
- * keeps a second run from storing it again at another time.
+ * keeps a second run from storing it again at another time. `--dry-run` checks as `--to db`
+ * does (replay_check.ts), so a file it passes backfills without a reject.
+ *
+ * `--to db` stores each rejected message in rejected_messages, as the backend does with what it
+ * receives: same columns, the reason naming the field and value first, then where it came
+ * from (`battery_v: … (got "12.4") (replay of day.jsonl, line 5)`).
  */
 import type { DirectIngest } from "../backend/direct_ingest.ts";
-import { classifyMessage, type Inbound } from "../backend/messages.ts";
 import { decodeRecordingLine, type RecordedMessage } from "../core/recording.ts";
-import { parseTopic } from "../core/topics.ts";
 import type { Line } from "./line_source.ts";
+import { checkRecordedMessage } from "./replay_check.ts";
 
 export type ReplayTarget =
   | { kind: "dry-run" }
@@ -29,6 +33,8 @@ export type ReplayTarget =
 export interface ReplayOptions {
   lines: AsyncIterable<Line>;
   target: ReplayTarget;
+  /** The input as the user named it (`-`: stdin), for the reasons stored with rejects. */
+  sourceName?: string;
   /** Keep the recorded spacing (`at`) divided by this; mqtt only. */
   speed?: number;
   /** At most this many messages per second; mqtt only. */
@@ -57,23 +63,6 @@ export interface ReplayCounts {
 }
 
 const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Why a valid message cannot be backfilled without a receive time, or undefined. */
-function needsReceiveTime(inbound: Inbound, receivedAtMs: number): string | undefined {
-  if (inbound.kind === "telemetry" && inbound.record.clockRestamped) {
-    return "the device clock is implausible (before 2020 or more than 5 min ahead)";
-  }
-  if (
-    (inbound.kind === "event" || inbound.kind === "profile") &&
-    inbound.event.time.getTime() === receivedAtMs
-  ) {
-    return "the event has no plausible ts";
-  }
-  if (inbound.kind === "status" && inbound.at.getTime() === receivedAtMs) {
-    return "the status has no ts";
-  }
-  return undefined;
-}
 
 export async function runReplay(options: ReplayOptions): Promise<ReplayCounts> {
   const nowMs = options.nowMs ?? (() => Date.now());
@@ -111,41 +100,37 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayCounts> {
       }
       const m = decoded.message;
       const receivedAtMs = m.atMs ?? nowMs();
-      const inbound = classifyMessage(m.topic, m.payload, new Date(receivedAtMs));
+      const check = checkRecordedMessage(m, { receivedAtMs, backfill: target.kind !== "mqtt" });
       let send = true;
-      if (inbound.kind === "reject") {
-        bad(line.lineNo, inbound.reject.reason);
-        send = target.kind === "mqtt" && target.sendInvalid;
-        if (!send) continue;
-      } else if (inbound.kind === "ignore") {
-        const topic = parseTopic(m.topic);
-        if (topic?.kind === "v1" && topic.channel === "command") {
-          bad(
-            line.lineNo,
-            `topic: "${m.topic}" is a command topic; commands are what the backend sends, ` +
-              "a replay does not publish them",
-          );
+      if (!check.ok) {
+        bad(line.lineNo, check.reject.reason);
+        if (target.kind === "db") {
+          const name = options.sourceName === "-" ? "stdin" : options.sourceName;
+          const from = name === undefined ? "replay" : `replay of ${name}`;
+          const reason = `${check.reject.reason} (${from}, line ${line.lineNo})`;
+          await target.ingest.push({
+            kind: "reject",
+            reject: { ...check.reject, reason },
+            code: check.code,
+          });
           continue;
         }
+        send = target.kind === "mqtt" && target.sendInvalid && check.backendRejects;
+        if (!send) continue;
+      } else if (check.inbound.kind === "ignore") {
         counts.valid++;
         counts.ignored++;
         if (target.kind !== "mqtt") continue;
       } else {
-        if (target.kind === "db" && m.atMs === null) {
-          const why = needsReceiveTime(inbound, receivedAtMs);
-          if (why) {
-            bad(
-              line.lineNo,
-              `at: missing, and ${why}: a backfill has no receive time to stamp it with`,
-            );
-            continue;
-          }
-        }
+        const inbound = check.inbound;
         counts.valid++;
         if (inbound.kind === "telemetry") {
           if (inbound.record.clockRestamped) counts.clockRestamped++;
-          // A re-stamped record's time is the backend's receive time, unknown here.
-          if (target.kind !== "db" && !inbound.record.clockRestamped) {
+          // To the broker, a re-stamped record's time is the backend's receive time, unknown
+          // here; a dry run checks as a backfill, where it is the line's `at`. The database
+          // skips what it already holds, duplicates in the file included.
+          const timeKnown = target.kind === "dry-run" || !inbound.record.clockRestamped;
+          if (target.kind !== "db" && timeKnown) {
             // The backend stores the first of a site's messages for one instant; so does this.
             const key = `${inbound.record.siteId}\u0000${inbound.record.time.getTime()}`;
             if (seen.has(key)) {
@@ -155,13 +140,12 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayCounts> {
             seen.add(key);
           }
         }
+        if (target.kind === "db") {
+          await target.ingest.push(inbound);
+          continue;
+        }
       }
-      if (!send) continue;
-      if (target.kind === "dry-run") continue;
-      if (target.kind === "db") {
-        await target.ingest.push(inbound);
-        continue;
-      }
+      if (!send || target.kind !== "mqtt") continue;
       // Pacing: the later of the recorded spacing over --speed and the --max-rate slot.
       let offsetMs = 0;
       if (options.speed !== undefined && m.atMs !== null) {

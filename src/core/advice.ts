@@ -6,8 +6,9 @@
 import type { Forecast, Mode, StrategicCommand, Strategy } from "./command.ts";
 import { type FuelCurve, fuelRateLph, generatorOutputKw } from "./generator.ts";
 import type { LoadPoint } from "./load_forecast.ts";
+import { adviceReason, type ReasonFacts } from "./advice_reason.ts";
 import { type Outlook, siteOutlook } from "./outlook.ts";
-import { MAX_PREDICTION_H, type Prediction } from "./prediction.ts";
+import type { Prediction } from "./prediction.ts";
 import type { Band, PvForecast } from "./runtime_forecast.ts";
 import type { SiteProfile } from "./site_profile.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
@@ -64,8 +65,22 @@ export interface Advice {
   pvCoversLoadAt: Date | null;
   reason: string;
   prediction: Prediction;
+  /** P10–P90 around `predictedBatteryH`. */
+  batteryBandH: { p10: number; p90: number };
+  /** Earliest expected outage (the forecast's P10); null: none within a week. */
+  nextOutageAt: Date | null;
+}
+
+/**
+ * Advice with the forward forecast it was computed from. The backend keeps only the `Advice`
+ * of each site (the forecast's bands and dates are some 900 bytes a site, and 100 000 sites are
+ * held); the backtest and the tests read the forecast.
+ */
+export interface PlannedAdvice extends Advice {
   /** The forward forecast under the advised thresholds, with its P10–P90 bands. */
   outlook: Outlook;
+  /** What `reason` was built from. */
+  reasonFacts: ReasonFacts;
 }
 
 export interface AdviceInput {
@@ -103,6 +118,9 @@ export function ewmaAlpha(dtS: number, tauS: number): number {
   return 1 - Math.exp(-dtS / tauS);
 }
 
+/** One string for every site's advice (a template literal would make one per call). */
+const LOW_BATTERY_WHY = `the battery may have under ${CONSERVATIVE_BELOW_BATTERY_H} h left`;
+
 /**
  * Conservative on a cloudy forecast or when even the pessimistic case (P10) of the battery is
  * under 6 h; eco only when the sun is expected and the median battery lasts half a day and the
@@ -117,7 +135,7 @@ function chooseMode(
   if (batteryH.p10 < CONSERVATIVE_BELOW_BATTERY_H) {
     return {
       mode: "conservative",
-      why: `the battery may have under ${CONSERVATIVE_BELOW_BATTERY_H} h left`,
+      why: LOW_BATTERY_WHY,
     };
   }
   if (
@@ -169,59 +187,7 @@ function chooseStrategy(
   return pvWh >= loadWh ? "load-following" : "cycle-charging";
 }
 
-/** The StrategicCommand's limit on `reason` (command.ts). */
-export const MAX_REASON_CHARS = 500;
-
-/** Hours for a person: a prediction at the cap means "longer than we can say". */
-function hours(h: number): string {
-  if (h >= MAX_PREDICTION_H) return "more than a week";
-  return h >= 48 ? `${(h / 24).toFixed(1)} days` : `${h.toFixed(1)} h`;
-}
-
-/** "5.2 h (P10 4.0 h)" when the pessimistic case differs by a tenth of an hour or more. */
-function hoursBand(band: Band): string {
-  const p50 = hours(band.p50);
-  return band.p50 - band.p10 >= 0.1 && band.p50 < MAX_PREDICTION_H
-    ? `${p50} (P10 ${hours(band.p10)})`
-    : p50;
-}
-
-/** The battery sentence: what it holds above its reserve, and how long that lasts. */
-function batteryText(profile: SiteProfile, advice: {
-  soc: AdviceInput["soc"];
-  batteryH: Band;
-  meanLoadW: number;
-  meanPvW: number;
-  solarCounted: boolean;
-}): string {
-  const { soc } = advice;
-  const spread = soc.uncertaintyPct >= 1 ? ` ± ${Math.round(soc.uncertaintyPct)}` : "";
-  const socText = `${Math.round(soc.socPct)}${spread} %${soc.fromVoltage ? " from voltage" : ""}`;
-  const reserve = `${profile.reserveSocPct} % reserve`;
-  const usableWh = Math.max(0, soc.socPct - profile.reserveSocPct) / 100 * profile.capacityWh;
-  if (usableWh === 0) return `Battery at ${socText} is at or below the ${reserve}`;
-  const battery = `Battery at ${socText} (${Math.round(usableWh)} Wh above the ${reserve})`;
-  const solar = advice.solarCounted
-    ? `mean load ${Math.round(advice.meanLoadW)} W, solar ${Math.round(advice.meanPvW)} W`
-    : `mean load ${Math.round(advice.meanLoadW)} W, no solar counted`;
-  return `${battery} lasts ${hoursBand(advice.batteryH)} (${solar})`;
-}
-
-function fuelText(outlook: Outlook, fuelPct: number | null, generatorRatedKw: number): string {
-  if (generatorRatedKw <= 0) return "no generator";
-  if (fuelPct === null) return "fuel level not reported";
-  const tank = outlook.forecast.tankH;
-  return tank === null ? "fuel level not reported" : `fuel lasts ${hoursBand(tank)} on this plan`;
-}
-
-function outageText(outlook: Outlook): string {
-  const at = outlook.forecast.outageAt.p10;
-  return at === null
-    ? "no outage expected within a week"
-    : `outage possible from ${at.toISOString().slice(0, 16)}Z`;
-}
-
-export function computeAdvice(input: AdviceInput): Advice {
+export function computeAdvice(input: AdviceInput): PlannedAdvice {
   const { profile, latest, weather, now, soc } = input;
   const outlookFor = (thresholds: { genStartSocPct: number; genStopSocPct: number }) =>
     siteOutlook({
@@ -252,27 +218,28 @@ export function computeAdvice(input: AdviceInput): Advice {
   const f = outlook.forecast;
   const solarCounted = input.pv !== null && profile.pvKwp > 0;
   const strategy = chooseStrategy(solarCounted ? input.pv : null, input.load, now);
-  const head = `${mode[0]!.toUpperCase()}${mode.slice(1)}: ${why}. ` +
-    `${
-      batteryText(profile, {
-        soc,
-        batteryH: f.batteryH,
-        meanLoadW: f.meanLoadW,
-        meanPvW: f.meanPvW,
-        solarCounted,
-      })
-    }; ${fuelText(outlook, latest.fuelPct, profile.generatorRatedKw)}; ${outageText(outlook)}. ` +
-    "Weather: ";
-  const tail = `. Start the generator at ${thresholds.genStartSocPct} %, ` +
-    `stop at ${thresholds.genStopSocPct} %, ${strategy}.`;
-  // The weather reason (which may quote an API error) gives way, so the thresholds always fit.
-  const room = MAX_REASON_CHARS - head.length - tail.length;
-  const weatherText = weather.reason.length <= room
-    ? weather.reason
-    : `${weather.reason.slice(0, Math.max(0, room - 1))}…`;
-  const reason = head + weatherText + tail;
   const tank = latest.fuelPct === null ? null : f.tankH;
   const dieselH = tank === null ? 0 : tank.p50;
+  const reasonFacts: ReasonFacts = {
+    mode,
+    why,
+    socPct: soc.socPct,
+    socUncertaintyPct: soc.uncertaintyPct,
+    socFromVoltage: soc.fromVoltage,
+    reserveSocPct: profile.reserveSocPct,
+    capacityWh: profile.capacityWh,
+    batteryP10H: f.batteryH.p10,
+    batteryP50H: f.batteryH.p50,
+    meanLoadW: f.meanLoadW,
+    meanPvW: f.meanPvW,
+    solarCounted,
+    generatorRatedKw: profile.generatorRatedKw,
+    tank: profile.generatorRatedKw > 0 && tank !== null ? { p10H: tank.p10, p50H: tank.p50 } : null,
+    outageAt: f.outageAt.p10,
+    weatherReason: weather.reason,
+    ...thresholds,
+    strategy,
+  };
   return {
     mode,
     forecast: weather.forecast,
@@ -283,10 +250,7 @@ export function computeAdvice(input: AdviceInput): Advice {
     dieselBandH: tank === null ? null : { p10: tank.p10, p90: tank.p90 },
     strategy,
     pvCoversLoadAt: outlook.pvCoversLoadAt,
-    // NFC, as the weather part is an API's text. normalize() also returns one flat string
-    // where the concatenations above make a V8 rope of a dozen pieces: the backend holds an
-    // advice per site, and the rope cost 760 bytes more per site (bench:fleet, memory).
-    reason: reason.slice(0, MAX_REASON_CHARS).normalize("NFC"),
+    reason: adviceReason(reasonFacts),
     prediction: {
       socPct: soc.socPct,
       socFromVoltage: soc.fromVoltage,
@@ -298,7 +262,10 @@ export function computeAdvice(input: AdviceInput): Advice {
         { curve: input.fuelCurve },
       ),
     },
+    batteryBandH: { p10: f.batteryH.p10, p90: f.batteryH.p90 },
+    nextOutageAt: f.outageAt.p10,
     outlook,
+    reasonFacts,
   };
 }
 
@@ -336,7 +303,6 @@ export function commandFromAdvice(
   advice: Advice,
   envelope: { siteId: string; seq: number; issuedAt: Date; validUntil: Date },
 ): StrategicCommand {
-  const f = advice.outlook.forecast;
   return {
     siteId: envelope.siteId,
     seq: envelope.seq,
@@ -352,8 +318,8 @@ export function commandFromAdvice(
     reason: advice.reason,
     strategy: advice.strategy,
     pvCoversLoadAt: advice.pvCoversLoadAt,
-    batteryBandH: { p10: f.batteryH.p10, p90: f.batteryH.p90 },
+    batteryBandH: advice.batteryBandH,
     ...(advice.dieselBandH ? { dieselBandH: advice.dieselBandH } : {}),
-    nextOutageAt: f.outageAt.p10,
+    nextOutageAt: advice.nextOutageAt,
   };
 }

@@ -209,8 +209,8 @@ function controllerFor(
       });
       ctx.modes[advice.mode] = (ctx.modes[advice.mode] ?? 0) + 1;
       ctx.strategies[advice.strategy] = (ctx.strategies[advice.strategy] ?? 0) + 1;
-      const b = advice.outlook.forecast.batteryH;
-      return { time, p50H: b.p50, p10H: b.p10, p90H: b.p90 };
+      const b = advice.batteryBandH;
+      return { time, p50H: advice.predictedBatteryH, p10H: b.p10, p90H: b.p90 };
     },
     estimatePct: () => s.estimatePct,
   };

@@ -19,9 +19,13 @@
  * A forecast blends the two shapes by their measured errors (see `weekWeight`) and falls back
  * to the EWMA until the level's ring is full and the hour's shape has a day.
  *
- * State is small (the backend holds 100 000 sites): one 1344-byte buffer seen as 288 Float32
- * and 192 Uint8, plus twelve numbers — about 1.9 KB in memory (see the test). Updating is pure:
- * a finished hour copies the buffer (copy-on-write), other samples share it.
+ * State is small (the backend holds 100 000 sites): fourteen numbers until the first hour is
+ * learned, then one 768-byte buffer seen as 288 Float16 and 192 Uint8 — about 1.1 KB in memory
+ * (see the test). Float16 keeps 11 significant bits (0.05 %); values are stored divided by a
+ * power-of-two scale chosen at the first learned hour, so a 50 W cabinet and a 1.7 MW island
+ * grid both fit its range (±65 504 × the scale), and errors as their root mean square, so
+ * they fit it too. Updating is pure: a finished hour copies the buffer (copy-on-write), other
+ * samples share it.
  */
 import { ewma, ewmaAlpha } from "./advice.ts";
 import { KasiError } from "./errors.ts";
@@ -60,7 +64,11 @@ const HOUR_MS = 3_600_000;
 const WEEK_H = 168;
 const DAY_H = 24;
 const COUNT_MAX = 255;
-/** Float32Array layout. */
+/** The smallest scale: 65 504 × 64 W = 4.2 MW fits even a site whose first hour was idle. */
+const MIN_SCALE_W = 64;
+/** The largest finite Float16 (a larger value would be stored as Infinity). */
+const FLOAT16_MAX = 65504;
+/** Float16Array layout. */
 const DAY_SHAPE = WEEK_H;
 const DAY_ERR = WEEK_H + DAY_H;
 const WEEK_ERR = WEEK_H + 2 * DAY_H;
@@ -73,14 +81,17 @@ export interface LoadProfileState {
   /** Local clock = UTC + this (the site's standard offset; DST is ignored). */
   readonly utcOffsetMin: number;
   /**
-   * [0, 168) hour-of-week shape W, Monday 00:00 first; [168, 192) hour-of-day shape W;
-   * per hour of the day, mean squared error W² of the forecast from the hour-of-day shape
-   * [192, 216), from the hour-of-week shape [216, 240) and of the blend [240, 264);
-   * [264, 288) latest value of each hour of the day W (NaN until seen).
+   * In units of `scaleW`: [0, 168) hour-of-week shape, Monday 00:00 first; [168, 192)
+   * hour-of-day shape; per hour of the day, root mean square error of the forecast from the
+   * hour-of-day shape [192, 216), from the hour-of-week shape [216, 240) and of the blend
+   * [240, 264); [264, 288) latest value of each hour of the day (NaN until seen). Null until
+   * the first hour is learned.
    */
-  readonly buckets: Float32Array;
+  readonly buckets: Float16Array | null;
   /** [0, 168) hour-of-week shape samples, [168, 192) hour-of-day, saturating at 255. */
-  readonly counts: Uint8Array;
+  readonly counts: Uint8Array | null;
+  /** Watts per unit of `buckets`: a power of two, set when they are first allocated. */
+  readonly scaleW: number;
   readonly ewmaW: number | null;
   readonly ewmaVarW2: number;
   /** Mean squared day-over-day change of the level, W², and how many changes it holds (≤ 255). */
@@ -108,15 +119,37 @@ export interface LoadPoint {
   basis: "profile" | "ewma";
 }
 
-/** Bytes of bucket storage per site: 288 · 4 + 192 · 1. */
-export const LOAD_PROFILE_BUCKET_BYTES = FLOATS * 4 + COUNTS;
+/** Bytes of bucket storage per site once its first hour is learned: 288 · 2 + 192 · 1. */
+export const LOAD_PROFILE_BUCKET_BYTES = FLOATS * 2 + COUNTS;
+
+interface Buckets {
+  buckets: Float16Array;
+  counts: Uint8Array;
+}
 
 /** Both arrays over one buffer: one allocation, one copy. */
-function views(buffer: ArrayBuffer): { buckets: Float32Array; counts: Uint8Array } {
+function views(buffer: ArrayBuffer): Buckets {
   return {
-    buckets: new Float32Array(buffer, 0, FLOATS),
-    counts: new Uint8Array(buffer, FLOATS * 4, COUNTS),
+    buckets: new Float16Array(buffer, 0, FLOATS),
+    counts: new Uint8Array(buffer, FLOATS * 2, COUNTS),
   };
+}
+
+/** Fresh buckets: NaN marks "not yet", an error never measured, an hour never seen. */
+function allocate(): Buckets {
+  const b = views(new ArrayBuffer(LOAD_PROFILE_BUCKET_BYTES));
+  b.buckets.fill(Number.NaN, DAY_ERR, FLOATS);
+  return b;
+}
+
+/** A power of two near the first hour's load, at least MIN_SCALE_W. */
+function scaleFor(valueW: number): number {
+  return Math.max(MIN_SCALE_W, 2 ** Math.round(Math.log2(Math.max(valueW, 1))));
+}
+
+/** Stores `value` (already in units of the scale), held within Float16's finite range. */
+function put(buckets: Float16Array, index: number, value: number): void {
+  buckets[index] = Math.max(-FLOAT16_MAX, Math.min(FLOAT16_MAX, value));
 }
 
 export function newLoadProfile(options: { utcOffsetMin?: number } = {}): LoadProfileState {
@@ -127,13 +160,11 @@ export function newLoadProfile(options: { utcOffsetMin?: number } = {}): LoadPro
       `utcOffsetMin must be a whole number of minutes within ±840, got ${utcOffsetMin}`,
     );
   }
-  const { buckets, counts } = views(new ArrayBuffer(LOAD_PROFILE_BUCKET_BYTES));
-  // NaN marks "not yet": an error never measured, an hour never seen.
-  buckets.fill(Number.NaN, DAY_ERR, FLOATS);
   return {
     utcOffsetMin,
-    buckets,
-    counts,
+    buckets: null,
+    counts: null,
+    scaleW: 0,
     ewmaW: null,
     ewmaVarW2: 0,
     levelVar24W2: 0,
@@ -161,8 +192,12 @@ function dayIndex(hourKey: number): number {
   return ((hourKey % DAY_H) + DAY_H) % DAY_H;
 }
 
-/** Mean of the ring (the last value of each hour of the day), or null until all 24 are seen. */
-function levelW(buckets: Float32Array): number | null {
+/**
+ * Mean of the ring (the last value of each hour of the day), in units of the scale, or null
+ * until all 24 are seen.
+ */
+function level(buckets: Float16Array | null): number | null {
+  if (buckets === null) return null;
   let sum = 0;
   for (let d = 0; d < DAY_H; d++) {
     const v = buckets[RING + d]!;
@@ -179,21 +214,30 @@ function levelW(buckets: Float32Array): number | null {
  * hour-of-day shape and a clinic closed on Sundays on hour-of-week. Before that, the prior
  * n / (n + WEEK_PRIOR_SAMPLES).
  */
-function weekWeight(buckets: Float32Array, counts: Uint8Array, hourKey: number): number {
+function weekWeight(b: Buckets, hourKey: number): number {
   const d = dayIndex(hourKey), w = weekIndex(hourKey);
-  const nWeek = counts[w]!;
+  const nWeek = b.counts[w]!;
   if (nWeek === 0) return 0;
-  const eDay = buckets[DAY_ERR + d]!, eWeek = buckets[WEEK_ERR + d]!;
+  // Mean squared errors, from their roots (the scale cancels in the ratio).
+  const eDay = b.buckets[DAY_ERR + d]! ** 2, eWeek = b.buckets[WEEK_ERR + d]! ** 2;
   if (Number.isNaN(eDay) || Number.isNaN(eWeek)) return nWeek / (nWeek + WEEK_PRIOR_SAMPLES);
   return eDay + eWeek === 0 ? 0.5 : eDay / (eDay + eWeek);
 }
 
-/** The blended shape of a local hour, or null while its hour-of-day bucket is untrusted. */
-function shapeW(state: LoadProfileState, hourKey: number): number | null {
+/**
+ * The blended shape of a local hour in units of the scale, or null while its hour-of-day
+ * bucket is untrusted.
+ */
+function shape(b: Buckets, hourKey: number): number | null {
   const d = dayIndex(hourKey), w = weekIndex(hourKey);
-  if (state.counts[DAY_SHAPE + d]! < MIN_DAY_SAMPLES) return null;
-  const k = weekWeight(state.buckets, state.counts, hourKey);
-  return k * state.buckets[w]! + (1 - k) * state.buckets[DAY_SHAPE + d]!;
+  if (b.counts[DAY_SHAPE + d]! < MIN_DAY_SAMPLES) return null;
+  const k = weekWeight(b, hourKey);
+  return k * b.buckets[w]! + (1 - k) * b.buckets[DAY_SHAPE + d]!;
+}
+
+/** The state's buckets, or null before its first learned hour. */
+function bucketsOf(state: LoadProfileState): Buckets | null {
+  return state.buckets && state.counts ? { buckets: state.buckets, counts: state.counts } : null;
 }
 
 function learnHour(
@@ -202,47 +246,72 @@ function learnHour(
   valueW: number,
 ): Pick<
   LoadProfileState,
-  "buckets" | "counts" | "levelVar24W2" | "levelVarN" | "midnightLevelW" | "learnedHourKey"
+  | "buckets"
+  | "counts"
+  | "scaleW"
+  | "levelVar24W2"
+  | "levelVarN"
+  | "midnightLevelW"
+  | "learnedHourKey"
 > {
-  const { buckets, counts } = views((state.buckets.buffer as ArrayBuffer).slice(0));
+  const prev = bucketsOf(state);
+  const scaleW = prev ? state.scaleW : scaleFor(valueW);
+  const { buckets, counts } = prev
+    ? views((prev.buckets.buffer as ArrayBuffer).slice(0))
+    : allocate();
   const d = dayIndex(hourKey), w = weekIndex(hourKey);
-  const level = levelW(state.buckets);
+  // In units of the scale from here on; the level-change variance stays in W².
+  const value = valueW / scaleW;
+  const lvl = level(prev?.buckets ?? null);
   let { levelVar24W2, levelVarN, midnightLevelW } = state;
-  if (level !== null) {
-    const shape = shapeW(state, hourKey);
-    if (shape !== null) {
+  if (prev && lvl !== null) {
+    const shaped = shape(prev, hourKey);
+    if (shaped !== null) {
       // Errors seen so far in this hour: one per day learned after the bucket became trusted.
       const a = Math.max(1 / (counts[DAY_SHAPE + d]! - MIN_DAY_SAMPLES + 1), DAY_MIN_ALPHA);
-      const track = (index: number, predictedW: number) => {
-        const sq = (valueW - predictedW) ** 2;
-        const prev = buckets[index]!;
-        buckets[index] = Number.isNaN(prev) ? sq : prev + a * (sq - prev);
+      const track = (index: number, predicted: number) => {
+        const sq = (value - predicted) ** 2;
+        const rms = buckets[index]!;
+        const mse = Number.isNaN(rms) ? sq : rms * rms + a * (sq - rms * rms);
+        put(buckets, index, Math.sqrt(mse));
       };
-      track(DAY_ERR + d, level + state.buckets[DAY_SHAPE + d]!);
-      if (counts[w]! > 0) track(WEEK_ERR + d, level + state.buckets[w]!);
-      track(BLEND_ERR + d, level + shape);
+      track(DAY_ERR + d, lvl + prev.buckets[DAY_SHAPE + d]!);
+      if (counts[w]! > 0) track(WEEK_ERR + d, lvl + prev.buckets[w]!);
+      track(BLEND_ERR + d, lvl + shaped);
     }
     if (d === 0) {
       // Day-over-day change of the level (of the daily mean), once a day; about two weeks.
+      const levelW = lvl * scaleW;
       if (midnightLevelW !== null) {
-        const change = level - midnightLevelW;
+        const change = levelW - midnightLevelW;
         levelVar24W2 += Math.max(1 / (levelVarN + 1), DAY_MIN_ALPHA / 2) *
           (change * change - levelVar24W2);
         levelVarN = Math.min(COUNT_MAX, levelVarN + 1);
       }
-      midnightLevelW = level;
+      midnightLevelW = levelW;
     }
     const update = (index: number, minAlpha: number) => {
       const n = counts[index]!;
-      buckets[index] = buckets[index]! +
-        Math.max(1 / (n + 1), minAlpha) * (valueW - level - buckets[index]!);
+      put(
+        buckets,
+        index,
+        buckets[index]! + Math.max(1 / (n + 1), minAlpha) * (value - lvl - buckets[index]!),
+      );
       counts[index] = Math.min(COUNT_MAX, n + 1);
     };
     update(DAY_SHAPE + d, DAY_MIN_ALPHA);
     update(w, WEEK_MIN_ALPHA);
   }
-  buckets[RING + d] = valueW;
-  return { buckets, counts, levelVar24W2, levelVarN, midnightLevelW, learnedHourKey: hourKey };
+  put(buckets, RING + d, value);
+  return {
+    buckets,
+    counts,
+    scaleW,
+    levelVar24W2,
+    levelVarN,
+    midnightLevelW,
+    learnedHourKey: hourKey,
+  };
 }
 
 /**
@@ -304,22 +373,23 @@ export function forecastLoad(state: LoadProfileState, time: Date): LoadPoint | n
   if (state.ewmaW === null || state.lastSampleMs === null) return null;
   const ms = time.getTime();
   const key = localHourKey(state, ms);
-  const level = levelW(state.buckets);
-  const shape = level === null ? null : shapeW(state, key);
+  const b = bucketsOf(state);
+  const lvl = b ? level(b.buckets) : null;
+  const shaped = b && lvl !== null ? shape(b, key) : null;
   const fallbackSpreadW = Math.max(
     Math.sqrt(state.ewmaVarW2),
     FALLBACK_MIN_SPREAD_FRAC * state.ewmaW,
   );
-  if (level === null || shape === null) {
+  if (b === null || lvl === null || shaped === null) {
     return { meanW: state.ewmaW, spreadW: fallbackSpreadW, basis: "ewma" };
   }
   const d = dayIndex(key);
   const leadH = Math.max(0, (ms - state.lastSampleMs) / HOUR_MS);
   // Until the hour has been forecast once, its error is unknown: the fallback's spread stands.
-  const blendErr = state.buckets[BLEND_ERR + d]!;
-  const shapeVarW2 = Number.isNaN(blendErr) ? fallbackSpreadW ** 2 : blendErr;
+  const blendRms = b.buckets[BLEND_ERR + d]!;
+  const shapeVarW2 = Number.isNaN(blendRms) ? fallbackSpreadW ** 2 : (blendRms * state.scaleW) ** 2;
   const spreadW = Math.sqrt(shapeVarW2 + state.levelVar24W2 * leadH / DAY_H);
-  return { meanW: Math.max(0, level + shape), spreadW, basis: "profile" };
+  return { meanW: Math.max(0, (lvl + shaped) * state.scaleW), spreadW, basis: "profile" };
 }
 
 /**

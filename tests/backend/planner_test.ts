@@ -28,7 +28,9 @@ Deno.test("BackendService sends a command on change or when the interval is up, 
   const now = () => new Date(Date.now() + offsetMs);
   const pub = await publisher();
   try {
-    await withBackend(async ({ sql }) => {
+    await withBackend(async ({ sql, service }) => {
+      const advisedSocPct = () =>
+        service.sites().find((v) => v.siteId === siteId)?.prediction?.socPct;
       const commandCount = async () =>
         Number((await sql`select count(*) as n from commands where site_id = ${siteId}`)[0]!.n);
       const send = async (overrides: Record<string, unknown>) => {
@@ -75,9 +77,12 @@ Deno.test("BackendService sends a command on change or when the interval is up, 
       await send({ soc_pct: 80 });
       await new Promise((resolve) => setTimeout(resolve, 200));
       assert.equal(await commandCount(), 3);
+      // Nor is the advice computed again within those 5 s: it is still the one on 30 %.
+      assert.equal(advisedSocPct(), 30);
       offsetMs += 4000;
       await send({ soc_pct: 80 });
       await waitFor("the held-back command", async () => (await commandCount()) === 4);
+      assert.equal(advisedSocPct(), 80);
     }, { commandIntervalS: 60, now });
   } finally {
     await pub.endAsync();

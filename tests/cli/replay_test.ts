@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import mqtt from "mqtt";
 import { openLineSource } from "../../src/cli/line_source.ts";
 import { etaSeconds, formatDuration, formatProgress } from "../../src/cli/progress.ts";
+import { checkRecordedMessage } from "../../src/cli/replay_check.ts";
 import { runReplay } from "../../src/cli/replay_run.ts";
 import { encodeRecordingLine, type RecordedMessage } from "../../src/core/recording.ts";
 import { runMigrations } from "../../src/db/migrate.ts";
@@ -71,6 +72,36 @@ Deno.test("runReplay() reports every bad line with its number and reason and goe
     'line 4: battery_v: Invalid input: expected number, received string (got "52")',
   );
   assert.match(reports[3]!, /^line 5: topic: .*command topic/);
+});
+
+Deno.test("checkRecordedMessage() needs the line's at for an unusable clock only in a backfill", () => {
+  const m = (at: string | null) => ({
+    topic: "kasi/v1/sites/s-rtc/telemetry",
+    payload: new TextEncoder().encode(
+      JSON.parse(telemetryLine("s-rtc", "1970-01-01T00:00:07Z")).payload,
+    ),
+    atMs: at === null ? null : Date.parse(at),
+    qos: 1 as const,
+    retain: false,
+  });
+  const readAt = Date.parse("2026-11-20T10:00:00Z");
+  // To the broker: the backend stamps it with its own receive time.
+  assert.equal(checkRecordedMessage(m(null), { receivedAtMs: readAt, backfill: false }).ok, true);
+  // Backfill (db, dry run) without `at`: no time to stamp it with.
+  const refused = checkRecordedMessage(m(null), { receivedAtMs: readAt, backfill: true });
+  assert.equal(refused.ok, false);
+  if (!refused.ok) {
+    assert.match(refused.reject.reason, /^at: missing, and the device clock is implausible/);
+    assert.equal(refused.backendRejects, false);
+    assert.deepEqual(refused.reject.receivedAt, new Date(readAt));
+  }
+  // With `at`: stamped with it.
+  const at = "2026-11-20T09:59:00Z";
+  const stamped = checkRecordedMessage(m(at), { receivedAtMs: Date.parse(at), backfill: true });
+  assert.ok(stamped.ok && stamped.inbound.kind === "telemetry");
+  if (stamped.ok && stamped.inbound.kind === "telemetry") {
+    assert.deepEqual(stamped.inbound.record.time, new Date(at));
+  }
 });
 
 Deno.test("runReplay() keeps the recorded spacing divided by --speed, capped by --max-rate", async () => {
@@ -179,6 +210,11 @@ async function kasi(args: string[], stdin?: Uint8Array) {
   };
 }
 
+/** The line numbers a run reported as rejected on stderr (`line N: reason`). */
+function rejectedLines(stderr: string): number[] {
+  return [...stderr.matchAll(/^line (\d+): /gm)].map((m) => Number(m[1]));
+}
+
 Deno.test("kasi replay --to db of the shared first-generation cases stores each row once, twice run", async () => {
   await withTempDatabase(async (url, sql) => {
     await runMigrations(sql);
@@ -191,15 +227,55 @@ Deno.test("kasi replay --to db of the shared first-generation cases stores each 
     assert.equal(first.summary.rejected, 13);
     assert.equal(first.summary.stored, 4);
     assert.equal(first.summary.duplicates, 1);
+    assert.equal(first.summary.rejectsStored, 13);
     assert.match(first.stderr, /^line 5: battery_voltage: .*\(got "12\.4"\)$/m);
     assert.match(first.stderr, /^line 9: at: missing, and the device clock is implausible/m);
     assert.match(first.stderr, /^line 17: payload: 1048816 bytes exceeds the limit of 65536$/m);
+    assert.deepEqual(rejectedLines(first.stderr), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+    // Every reject is in rejected_messages as the live path stores it: the topic, the payload
+    // (cut to 64 KiB, its full size kept), the reason naming the field first, then the line.
+    const rejects = await sql`
+      select topic, payload_bytes, truncated, reason, octet_length(payload) as kept
+      from rejected_messages order by id`;
+    assert.equal(rejects.length, 13);
+    const from = `(replay of ${CASES.pathname}, line`;
+    assert.deepEqual(
+      rejects.map((r) => Number(/, line (\d+)\)$/.exec(r.reason)![1])),
+      [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17],
+    );
+    assert.ok(rejects.every((r) => r.topic.startsWith("kasi_power/sites/")));
+    assert.match(
+      rejects[0]!.reason,
+      /^battery_voltage: .*\(got "12\.4"\) \(replay of .*, line 5\)$/,
+    );
+    assert.ok(rejects[0]!.reason.includes(`${from} 5)`));
+    assert.match(rejects[4]!.reason, /^at: missing, and the device clock is implausible/);
+    const big = rejects[12]!;
+    assert.deepEqual(
+      { bytes: big.payload_bytes, truncated: big.truncated, kept: big.kept },
+      { bytes: 1048816, truncated: true, kept: 65536 },
+    );
     const second = await kasi(args);
     assert.equal(second.summary.stored, 0);
     assert.equal(second.summary.duplicates, 5);
     const [row] = await sql`select count(*)::int as n from telemetry`;
     assert.equal(row!.n, 4);
+    // Rejects are a log of what each run refused, as the live path logs each receipt.
+    const [logged] = await sql`select count(*)::int as n from rejected_messages`;
+    assert.equal(logged!.n, 26);
   });
+});
+
+Deno.test("kasi replay --dry-run rejects exactly the lines --to db rejects", async () => {
+  const dry = await kasi(["replay", CASES.pathname, "--dry-run", "--json"]);
+  assert.equal(dry.code, 1);
+  // As the backfill above: the 11 bad lines and the 1970 and 2099 clocks without `at`.
+  assert.equal(dry.summary.rejected, 13);
+  assert.equal(dry.summary.valid, 5);
+  assert.deepEqual(rejectedLines(dry.stderr), [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]);
+  assert.match(dry.stderr, /^line 10: at: missing, and the device clock is implausible/m);
+  // Line 4 repeats line 1 (same site and time): the one duplicate a backfill skips.
+  assert.equal(dry.summary.duplicates, 1);
 });
 
 Deno.test("kasi replay - reads a gzip recording from stdin and publishes it to the broker", async () => {

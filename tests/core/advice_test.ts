@@ -6,8 +6,10 @@ import {
   computeAdvice,
   ewma,
   ewmaAlpha,
+  type PlannedAdvice,
   thresholdsFor,
 } from "../../src/core/advice.ts";
+import { heldAdvice } from "../../src/core/held_advice.ts";
 import { decodeCommandV1, encodeCommandV1, encodeLegacyCommand } from "../../src/core/command.ts";
 import type { LoadPoint } from "../../src/core/load_forecast.ts";
 import type { PvForecast } from "../../src/core/runtime_forecast.ts";
@@ -99,7 +101,7 @@ function advise(
     pvIsFallback?: boolean;
     weather?: WeatherClassification;
   },
-): Advice {
+): PlannedAdvice {
   return computeAdvice({
     profile,
     latest,
@@ -416,4 +418,28 @@ Deno.test("commandFromAdvice() makes a v1 command that decodes back", () => {
   assert.deepEqual(decoded.command.batteryBandH, { p10: 168, p90: 168 });
   assert.deepEqual(decoded.command.dieselBandH, { p10: 168, p90: 168 });
   assert.equal(decoded.command.nextOutageAt, undefined);
+});
+
+Deno.test("heldAdvice() keeps every field of the advice and builds the same reason text", () => {
+  const cases = [
+    reference(),
+    advise(legacy, referenceRecord, { socPct: 81.25, weather: CLOUDY }),
+    // A clinic with PV and a fuel reading: the solar and fuel sentences and a diesel band.
+    advise(clinic, clinicRecord({}), { socPct: 64, uncertaintyPct: 7, pv: constantPv(900) }),
+  ];
+  for (const planned of cases) {
+    const held = heldAdvice(planned);
+    assert.equal("outlook" in held, false);
+    const { outlook: _outlook, reasonFacts: _facts, ...fields } = planned;
+    for (const [key, value] of Object.entries(fields)) {
+      assert.deepEqual(held[key as keyof typeof held], value, key);
+    }
+    // The command needs only the forecast's battery band and first outage, which advice keeps.
+    assert.deepEqual(held.batteryBandH, {
+      p10: planned.outlook.forecast.batteryH.p10,
+      p90: planned.outlook.forecast.batteryH.p90,
+    });
+    assert.equal(held.nextOutageAt, planned.outlook.forecast.outageAt.p10);
+  }
+  assert.match(cases[2]!.reason, /fuel lasts/);
 });

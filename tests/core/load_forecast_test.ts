@@ -61,7 +61,10 @@ Deno.test("forecastLoad() reproduces a repeating daily shape from its second day
   // 1000 W from 08:00 to 18:00, 200 W otherwise, read every 15 minutes. Level = daily mean
   // = (10 · 1000 + 14 · 200) / 24 = 533.33 W; shape at 09:00 = 1000 − 533.33 = +466.67 W,
   // at 03:00 = 200 − 533.33 = −333.33 W. Day 1 fills the ring, day 2 learns the shape, so the
-  // forecast for day 3 made at its midnight is exact: 1000 W at 09:00, 200 W at 03:00.
+  // forecast for day 3 made at its midnight is 1000 W at 09:00, 200 W at 03:00, but for the
+  // Float16 storage: the scale is 256 W (the first hour's 200 W, to a power of two), the
+  // samples are exact in it (200 / 256 = 0.78125, 1000 / 256 = 3.90625), the shapes are not:
+  // +466.67 / 256 = 1.823 is held to half a step of 2^-10, ±2^-11 · 256 W = ±0.125 W.
   const load = (ms: number) => {
     const h = new Date(ms).getUTCHours();
     return h >= 8 && h < 18 ? 1000 : 200;
@@ -70,14 +73,15 @@ Deno.test("forecastLoad() reproduces a repeating daily shape from its second day
   const nine = forecastLoad(s, new Date(MONDAY + 2 * DAY_MS + 9 * HOUR_MS))!;
   const three = forecastLoad(s, new Date(MONDAY + 2 * DAY_MS + 3 * HOUR_MS))!;
   assert.equal(nine.basis, "profile");
-  assert.ok(Math.abs(nine.meanW - 1000) < 1e-3, `${nine.meanW}`);
-  assert.ok(Math.abs(three.meanW - 200) < 1e-3, `${three.meanW}`);
+  assert.ok(Math.abs(nine.meanW - 1000) <= 0.125, `${nine.meanW}`);
+  assert.ok(Math.abs(three.meanW - 200) <= 0.125, `${three.meanW}`);
   // After one day of shape no error has been measured: the fallback spread stands. The EWMA's
   // spread is its own deviation, floored at 25 % of its mean.
   assert.ok(nine.spreadW >= FALLBACK_MIN_SPREAD_FRAC * s.ewmaW! - 1e-9);
-  // A day later the day-3 errors (zero) are known: the spread collapses.
+  // A day later the day-3 errors (Float16's rounding alone, ≤ 0.125 W) are known: the spread
+  // collapses from over 100 W to that.
   const s4 = feed(s, MONDAY + 2 * DAY_MS, MONDAY + 3 * DAY_MS, load, 15 * 60_000);
-  assert.ok(forecastLoad(s4, new Date(MONDAY + 3 * DAY_MS + 9 * HOUR_MS))!.spreadW < 1e-3);
+  assert.ok(forecastLoad(s4, new Date(MONDAY + 3 * DAY_MS + 9 * HOUR_MS))!.spreadW <= 0.125);
 });
 
 Deno.test("forecastLoad() places hours in the site's local time", () => {
@@ -87,12 +91,13 @@ Deno.test("forecastLoad() places hours in the site's local time", () => {
     return h >= 8 && h < 18 ? 1000 : 200;
   };
   const s = feed(newLoadProfile({ utcOffsetMin: 180 }), MONDAY, MONDAY + 3 * DAY_MS, load);
-  // 06:00 UTC = 09:00 local → 1000 W; 16:00 UTC = 19:00 local → 200 W.
+  // 06:00 UTC = 09:00 local → 1000 W; 16:00 UTC = 19:00 local → 200 W (±0.125 W of Float16,
+  // as above).
   assert.ok(
-    Math.abs(forecastLoad(s, new Date(MONDAY + 3 * DAY_MS + 6 * HOUR_MS))!.meanW - 1000) < 1e-3,
+    Math.abs(forecastLoad(s, new Date(MONDAY + 3 * DAY_MS + 6 * HOUR_MS))!.meanW - 1000) <= 0.125,
   );
   assert.ok(
-    Math.abs(forecastLoad(s, new Date(MONDAY + 3 * DAY_MS + 16 * HOUR_MS))!.meanW - 200) < 1e-3,
+    Math.abs(forecastLoad(s, new Date(MONDAY + 3 * DAY_MS + 16 * HOUR_MS))!.meanW - 200) <= 0.125,
   );
   assert.throws(() => newLoadProfile({ utcOffsetMin: 900 }), /utcOffsetMin .* got 900/);
 });
@@ -129,14 +134,39 @@ Deno.test("updateLoadProfile() ignores replayed samples and names bad input", ()
   );
 });
 
-Deno.test("LoadProfileState costs 1344 bytes of buckets per site, in one buffer", () => {
+Deno.test("LoadProfileState allocates its 768-byte buffer at the first learned hour, scaled", () => {
   // 168 hour-of-week + 24 hour-of-day shapes, 3 × 24 hour-of-day errors, 24 ring slots:
-  // 288 Float32 = 1152 bytes; 168 + 24 Uint8 counts = 192 bytes; 1344 in all. V8 adds about
-  // 540 bytes of object, view and number headers (measured over 100 000 copies), 1.9 KB a site.
-  const s = newLoadProfile();
-  assert.equal(LOAD_PROFILE_BUCKET_BYTES, 1344);
-  assert.equal(s.buckets.buffer, s.counts.buffer);
-  assert.equal(s.buckets.buffer.byteLength, 1344);
+  // 288 Float16 = 576 bytes; 168 + 24 Uint8 counts = 192 bytes; 768 in all. A site that has
+  // not learned an hour yet holds none of it.
+  assert.equal(LOAD_PROFILE_BUCKET_BYTES, 768);
+  // 800 W every 10 min from Monday 00:00: the hour is learned when 01:00's sample arrives.
+  const before = feed(newLoadProfile(), MONDAY, MONDAY + HOUR_MS, () => 800, 600_000);
+  assert.equal(before.buckets, null);
+  assert.equal(before.counts, null);
+  const s = feed(before, MONDAY + HOUR_MS, MONDAY + HOUR_MS + 1, () => 800);
+  assert.equal(s.buckets!.buffer, s.counts!.buffer);
+  assert.equal(s.buckets!.buffer.byteLength, 768);
+  // The scale is the power of two nearest 800 W: 2^round(log2 800) = 2^round(9.64) = 1024 W,
+  // and the ring keeps 800 / 1024 = 0.78125 (25/32, exact in Float16) for hour 0.
+  assert.equal(s.scaleW, 1024);
+  assert.equal(s.buckets![264], 0.78125);
+  // A copy per learned hour; the samples in between share it.
+  const next = updateLoadProfile(s, { time: new Date(MONDAY + HOUR_MS + 600_000), loadW: 800 });
+  assert.equal(next.buckets, s.buckets);
+});
+
+Deno.test("LoadProfileState keeps a 1.7 MW grid and a 10 W cabinet within Float16's range", () => {
+  // Float16's largest finite value is 65 504; 1 700 000 W / 65 504 = 26 W would overflow
+  // without the scale. 2^round(log2 1.7e6) = 2^21 = 2 097 152 W: 1.7 MW is 0.81 of it.
+  const big = feed(newLoadProfile(), MONDAY, MONDAY + 26 * HOUR_MS, () => 1_700_000);
+  assert.equal(big.scaleW, 2 ** 21);
+  const f = forecastLoad(big, new Date(MONDAY + 26 * HOUR_MS))!;
+  // Float16 keeps 11 significant bits: within 2^-11 = 0.05 % of the load.
+  assert.ok(Math.abs(f.meanW - 1_700_000) < 1_700_000 * 2 ** -11, `${f.meanW}`);
+  // 10 W: the scale floor of 64 W, so 10 / 64 = 0.15625 (exact).
+  const small = feed(newLoadProfile(), MONDAY, MONDAY + 26 * HOUR_MS, () => 10);
+  assert.equal(small.scaleW, 64);
+  assert.equal(forecastLoad(small, new Date(MONDAY + 26 * HOUR_MS))!.meanW, 10);
 });
 
 interface Hour {
