@@ -93,11 +93,7 @@ export class BackendService {
     this.#sites = new SiteStates(this.#siteOptions);
     this.#rejects = new RateLimitedWarn({ log: options.log, what: "rejected messages" });
     this.#metrics = new BackendMetrics({
-      sites: () => {
-        const counts = new Map<SiteView["status"], number>();
-        for (const v of this.#sites.views()) counts.set(v.status, (counts.get(v.status) ?? 0) + 1);
-        return [...counts].map(([status, count]) => ({ status, count }));
-      },
+      sites: () => [...this.#sites.statusCounts()].map(([status, count]) => ({ status, count })),
       alarmsOpen: () => {
         const counts = this.#alarmBook()?.openCounts();
         if (!counts) return null;
@@ -172,7 +168,7 @@ export class BackendService {
       );
       if (this.#o.http) await this.#startHttp(this.#o.http, sql, now);
       log.info("backend started", {
-        sites: this.#sites.views().length,
+        sites: this.#sites.size,
         subscriptions: Object.values(BACKEND_SUBSCRIPTIONS),
       });
     } catch (error) {
@@ -225,7 +221,7 @@ export class BackendService {
     this.#http = await startHttpServer(options, {
       log: this.#o.log,
       metrics: this.#metrics.registry,
-      sites: () => this.#sites.views(),
+      sites: (ids) => this.#sites.views(ids),
       now,
       telemetry: (siteId, range) => telemetryBetween(sql, siteId, range),
       telemetryBuckets: (siteId, range) => telemetryBuckets(sql, siteId, range),

@@ -271,8 +271,26 @@ export class SiteStates {
     this.#ensure(siteId, "v1", "status").status = status;
   }
 
-  views(): SiteView[] {
-    return [...this.#sites.values()]
+  /** Sites known, by status, without building a view of each (metrics read it at every scrape). */
+  statusCounts(): Map<SiteStatus, number> {
+    const counts = new Map<SiteStatus, number>();
+    for (const s of this.#sites.values()) counts.set(s.status, (counts.get(s.status) ?? 0) + 1);
+    return counts;
+  }
+
+  get size(): number {
+    return this.#sites.size;
+  }
+
+  /**
+   * Every site's view, or only those in `ids`, in site id order. A view rebuilds the last
+   * command (its reason text too): the live stream asks only for the sites that changed.
+   */
+  views(ids?: Iterable<string>): SiteView[] {
+    const states = ids === undefined
+      ? [...this.#sites.values()]
+      : [...ids].flatMap((id) => this.#sites.get(id) ?? []);
+    return states
       .sort((a, b) => a.siteId.localeCompare(b.siteId))
       .map((s) => ({
         siteId: s.siteId,

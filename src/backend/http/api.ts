@@ -23,7 +23,8 @@ const MAX_ALARMS = 1000;
 const MAX_ACK_BODY_BYTES = 4096;
 
 export interface ApiDeps {
-  sites: () => SiteView[];
+  /** Every site's view, or only those in `ids`. */
+  sites: (ids?: Set<string>) => SiteView[];
   /** The backend's clock (the demo's simulated one): "now" for ranges and silence. */
   now: () => Date;
   telemetry: (
@@ -87,9 +88,7 @@ function openCounts(alarms: AlarmBook | undefined): Map<string, number> {
 export function sitesJson(deps: ApiDeps, ids?: Set<string>): SiteJson[] {
   const counts = openCounts(deps.alarms);
   const now = deps.now();
-  return deps.sites()
-    .filter((v) => ids === undefined || ids.has(v.siteId))
-    .map((v) => siteJson(v, counts.get(v.siteId) ?? 0, now));
+  return deps.sites(ids).map((v) => siteJson(v, counts.get(v.siteId) ?? 0, now));
 }
 
 function parseTime(name: string, text: string | null): Date | null | string {
@@ -117,7 +116,7 @@ export async function telemetryResponse(
   siteId: string,
   params: URLSearchParams,
 ): Promise<Response> {
-  if (!deps.sites().some((v) => v.siteId === siteId)) {
+  if (deps.sites(new Set([siteId])).length === 0) {
     return jsonError(404, `site "${siteId}" is not known`);
   }
   const to = parseTime("to", params.get("to"));
