@@ -184,7 +184,7 @@ export function onStatus(
       kind: "site-offline",
       active: true,
       severity: "critical",
-      message: "Site disconnected (last will received)",
+      message: "Site offline: its agent stopped, or the broker sent its last will",
       values: {
         reason: "last-will",
         lastTelemetryAt: s.lastTimeMs === null ? null : new Date(s.lastTimeMs).toISOString(),

@@ -254,7 +254,10 @@ export async function ackResponse(
   }
   const id = Number(idText);
   if (!/^\d{1,15}$/.test(idText) || !Number.isSafeInteger(id) || id < 1) {
-    return jsonError(400, `alarm id: "${decodeURIComponent(idText)}" must be a positive integer`);
+    return jsonError(
+      400,
+      `alarm id: "${decodeURIComponent(idText)}" must be a whole number from 1 to 999999999999999`,
+    );
   }
   const length = Number(request.headers.get("content-length") ?? 0);
   if (length > MAX_ACK_BODY_BYTES) {

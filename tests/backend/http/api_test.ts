@@ -215,7 +215,7 @@ Deno.test("/api/v1/alarms lists and acknowledges, naming a bad id, kind or body"
 
     assert.deepEqual(await post(`${base}/api/v1/alarms/abc/ack`), {
       status: 400,
-      body: { error: 'alarm id: "abc" must be a positive integer' },
+      body: { error: 'alarm id: "abc" must be a whole number from 1 to 999999999999999' },
     });
     assert.deepEqual(await post(`${base}/api/v1/alarms/999/ack`), {
       status: 404,
