@@ -32,8 +32,11 @@ export function planMessage(plan: PublisherPlan, k: number): [string, string] {
   const ts = new Date(plan.baseMs + round * 10_000).toISOString();
   // Each site's SoC falls a point every 10 minutes of its 10 s messages, as a 9.6 kWh bank at
   // 1150 W roughly does (1.15 / 9.6 = 12 %/h): a site whose SoC jumped 40 points a message had
-  // the planner run a forward forecast for nearly every message, which no site does.
-  const soc = 20 + ((((k % plan.sites) * 7 + 79 - Math.floor(round / 60)) % 80) + 80) % 80;
+  // the planner run a forward forecast for nearly every message, which no site does. Down to 20 %
+  // and back up at that rate (a triangle): a sawtooth's 20 → 99 % in one message is a broken
+  // sensor to the alarm rules, and raised sensor-invalid alarms through the run.
+  const phase = ((((k % plan.sites) * 7 + 79 - Math.floor(round / 60)) % 160) + 160) % 160;
+  const soc = 20 + (phase < 80 ? phase : 159 - phase);
   return [
     `kasi/v1/sites/${site}/telemetry`,
     `{"v":1,"site_id":"${site}","ts":"${ts}","seq":${Math.floor(k / plan.sites)},` +
