@@ -77,6 +77,10 @@ export class AlarmEngine implements AlarmBook {
   readonly #open = new Map<string, Map<AlarmKind, Alarm>>();
   readonly #listeners = new Set<(alarm: Alarm) => void>();
   #work: Promise<void> = Promise.resolve();
+  /** Set by close(): what is still queued is dropped, not tried on a closed pool one by one. */
+  #closed = false;
+  /** Changes dropped by close(); they are raised again from the telemetry after a restart. */
+  dropped = 0;
   /** Changes that could not be stored, by site and kind (the newest wins), tried each tick. */
   readonly #retry = new Map<string, { siteId: string; condition: AlarmCondition }>();
   #sinceMs = 0;
@@ -158,6 +162,11 @@ export class AlarmEngine implements AlarmBook {
     }
   }
 
+  /** Drops the changes still queued (the backend is stopping and its pool is about to close). */
+  close(): void {
+    this.#closed = true;
+  }
+
   /** Resolves when every change so far is stored, published and handed to the webhooks. */
   async idle(): Promise<void> {
     let seen: Promise<void> | undefined;
@@ -236,8 +245,13 @@ export class AlarmEngine implements AlarmBook {
 
   /** Runs `fn` after every change queued before it; its failure is logged, never thrown. */
   #enqueue<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#work.then(fn);
+    const run = this.#work.then(() => {
+      if (!this.#closed) return fn();
+      this.dropped++;
+      throw new Error("Cannot store the alarm change: the alarm engine is closed");
+    });
     this.#work = run.then(() => {}, (error) => {
+      if (this.#closed) return;
       this.stats.failures++;
       this.#o.log.error("alarm change not stored; tried again on the next tick", { error });
     });

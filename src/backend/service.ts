@@ -366,7 +366,12 @@ export class BackendService {
     this.#alarmTimer = undefined;
     // Changes in progress are stored before the pool closes; webhooks not yet delivered are not.
     if (this.#alarms && !(await withinMs(this.#alarms.idle(), DEFAULT_STOP_TIMEOUT_MS))) {
-      this.#o.log.warn("stopping with alarm changes not stored");
+      this.#alarms.close();
+      await this.#alarms.idle();
+      // Not lost for good: the open ones are raised again from the telemetry after a restart.
+      this.#o.log.warn("stopping with alarm changes not stored", {
+        dropped: this.#alarms.dropped,
+      });
     }
     this.#webhooks?.stop();
     this.#rollup?.cancel();

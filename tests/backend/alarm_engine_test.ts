@@ -72,3 +72,32 @@ Deno.test("AlarmEngine judges no site silent while it cannot hear them, then cou
     assert.equal(engine.openAlarms()[0]?.raisedAt, at(31.5).toISOString());
   });
 });
+
+Deno.test("AlarmEngine.close() drops what is still queued, quietly, and stores what ran before", async () => {
+  await withTempDatabase(async (_url, sql) => {
+    await runMigrations(sql);
+    const log = new MemoryLogger();
+    const engine = new AlarmEngine({
+      sql,
+      log,
+      now: () => at(0),
+      publish: () => Promise.resolve(),
+    });
+    await engine.start([]);
+    // Last wills as a stopping fleet sends them: the first is stored, three are queued behind
+    // it when the engine closes (close() comes before any of them has started).
+    const offline = (siteId: string) => ({ siteId, status: "offline" as const, at: at(0) });
+    const noContext = () => {
+      throw new Error("no record, no context");
+    };
+    engine.observe({ records: [], statuses: [offline("a")] }, noContext);
+    await engine.idle();
+    engine.observe({ records: [], statuses: ["b", "c", "d"].map(offline) }, noContext);
+    engine.close();
+    await engine.idle();
+    const rows = await sql`select site_id, kind from alarms`;
+    assert.deepEqual(rows.map((r) => [r.site_id, r.kind]), [["a", "site-offline"]]);
+    assert.equal(engine.dropped, 3);
+    assert.deepEqual(log.entries.filter((e) => e.level === "error"), []);
+  });
+});
