@@ -204,9 +204,11 @@ export function fuelRules(
         ? `Fuel fell ${round1(lossL)} L faster than the running generator can burn (from ` +
           `${round1(refPct!)} % to ${round1(pct)} %): siphoning?`
         : nextLoss.active
-        ? `Fuel fell ${round1(lossL)} L with the generator off (from ${round1(refPct!)} % to ` +
-          `${round1(pct)} %), beyond ${round1(allowanceL)} L of gauge noise and thermal ` +
-          `contraction: theft or a leak?`
+        ? `Fuel fell ${litres(lossL, allowanceL)} L with the generator off (from ` +
+          `${round1(refPct!)} % to ${round1(pct)} %), beyond the ` +
+          `${
+            litres(allowanceL, lossL)
+          } L gauge noise and thermal contraction allow: theft or a leak?`
         : refilled
         ? `Tank refilled (${round1(pct)} %)`
         : `Fuel level steady for ${FUEL_LOSS.steadyClearMs / 3.6e6} h with the generator off ` +
@@ -235,4 +237,9 @@ export function fuelRules(
     },
     conditions,
   };
+}
+
+/** Litres to one decimal, or two where one decimal would print `x` and `other` alike. */
+function litres(x: number, other: number): string {
+  return round1(x) === round1(other) ? x.toFixed(2) : String(round1(x));
 }
