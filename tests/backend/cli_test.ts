@@ -1,3 +1,4 @@
+import { waitForLines } from "../_helpers/lines.ts";
 import assert from "node:assert/strict";
 import { DEFAULT_CLIENT_ID, DEFAULT_SESSION_EXPIRY_S } from "../../src/backend/service.ts";
 import {
@@ -245,28 +246,14 @@ Deno.test("kasi backend reads .env from its directory and stops cleanly on SIGTE
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      const lines: string[] = [];
-      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      let buffered = "";
-      const readUntil = async (pattern: RegExp, timeoutMs: number) => {
-        const until = Date.now() + timeoutMs;
-        while (!lines.some((l) => pattern.test(l))) {
-          if (Date.now() > until) throw new Error(`no ${pattern} in:\n${lines.join("\n")}`);
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`output ended without ${pattern}:\n${lines.join("\n")}`);
-          buffered += value;
-          const parts = buffered.split("\n");
-          buffered = parts.pop()!;
-          lines.push(...parts);
-        }
-      };
+      const { lines, readUntil, drain } = waitForLines(child.stderr);
       try {
         await readUntil(/"msg":"backend started"/, 20_000);
       } finally {
         child.kill("SIGTERM");
       }
       await readUntil(/"msg":"backend stopped"/, 10_000);
-      while (!(await reader.read()).done) { /* drain */ }
+      await drain();
       const status = await child.status;
       assert.equal(status.code, 0, lines.join("\n"));
       const starting = JSON.parse(lines.find((l) => l.includes('"msg":"starting"'))!);

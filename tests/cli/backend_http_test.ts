@@ -1,3 +1,4 @@
+import { waitForLines } from "../_helpers/lines.ts";
 import assert from "node:assert/strict";
 import { startPrivateBroker } from "../../bench/_mosquitto.ts";
 import { withTempDatabase } from "../_helpers/pg.ts";
@@ -37,21 +38,7 @@ Deno.test("kasi backend --http-port 0 serves readiness, and the API only with KA
         stdout: "null",
         stderr: "piped",
       }).spawn();
-      const lines: string[] = [];
-      const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-      let buffered = "";
-      const readUntil = async (pattern: RegExp, timeoutMs: number) => {
-        const until = Date.now() + timeoutMs;
-        while (!lines.some((l) => pattern.test(l))) {
-          if (Date.now() > until) throw new Error(`no ${pattern} in:\n${lines.join("\n")}`);
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`output ended without ${pattern}:\n${lines.join("\n")}`);
-          buffered += value;
-          const parts = buffered.split("\n");
-          buffered = parts.pop()!;
-          lines.push(...parts);
-        }
-      };
+      const { lines, readUntil, drain } = waitForLines(child.stderr);
       try {
         await readUntil(/"msg":"backend started"/, 20_000);
         const listening = JSON.parse(
@@ -77,7 +64,7 @@ Deno.test("kasi backend --http-port 0 serves readiness, and the API only with KA
         child.kill("SIGTERM");
       }
       await readUntil(/"msg":"backend stopped"/, 10_000);
-      while (!(await reader.read()).done) { /* drain */ }
+      await drain();
       assert.equal((await child.status).code, 0, lines.join("\n"));
       await Deno.remove(cwd, { recursive: true });
     });
