@@ -5,10 +5,9 @@
 import { Command } from "@commander-js/extra-typings";
 import { KasiError } from "../core/errors.ts";
 import { loadDotEnv, resolveSetting } from "./env.ts";
-import { checkMqttUrl } from "./mqtt_url.ts";
+import { MQTT_URL_HELP, resolveMqttUrl } from "./mqtt_url.ts";
 import { stopSignal } from "./signals.ts";
 
-export const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
 /**
  * The service's DEFAULT_CLIENT_ID (a test keeps the two equal), not imported from it so that
  * parsing flags never loads the backend code.
@@ -67,14 +66,7 @@ export function resolveBackendSettings(
   },
   env: Record<string, string | undefined>,
 ): BackendSettings {
-  const mqtt = resolveSetting({
-    flag: flags.mqttUrl,
-    flagName: "--mqtt-url",
-    env,
-    names: ["KASI_MQTT_URL"],
-    fallback: DEFAULT_MQTT_URL,
-  });
-  checkMqttUrl(mqtt.value, mqtt.source);
+  const mqtt = resolveMqttUrl(flags.mqttUrl, env);
   const clientId = resolveSetting({
     flag: flags.clientId,
     flagName: "--client-id",
@@ -205,7 +197,7 @@ export function backendCommand() {
     .description(
       "Run the cloud service: telemetry in over MQTT, PostgreSQL, predictions, commands out.",
     )
-    .option("--mqtt-url <url>", `broker URL (default: $KASI_MQTT_URL, then ${DEFAULT_MQTT_URL})`)
+    .option("--mqtt-url <url>", MQTT_URL_HELP)
     .option(
       "--client-id <id>",
       "MQTT client id; the broker queues for it while the backend is away, so run one backend " +

@@ -8,12 +8,11 @@ import { KasiError } from "../core/errors.ts";
 import { type PolicyParams, resolvePolicyParams } from "../core/policy_params.ts";
 import { parseClockTime, parseDailyWindow } from "../core/site_time.ts";
 import { SITE_ID_PATTERN } from "../core/topics.ts";
-import { checkMqttUrl } from "./mqtt_url.ts";
+import { MQTT_URL_HELP, resolveMqttUrl } from "./mqtt_url.ts";
 import { stopSignal } from "./signals.ts";
 import { SIM_PRESET_NAMES, SIM_PRESETS, type SimPresetName } from "../device/sim_presets.ts";
 import { probeCommand, runPiDevice, safeStateCommand } from "./device_pi.ts";
 
-const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
 const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
 
 interface CommonSettings {
@@ -161,10 +160,7 @@ export function resolveDeviceSettings(
   if (logLevel === undefined) {
     throw invalid(`--log-level "${flags.logLevel}" is not one of: ${LOG_LEVELS.join(", ")}`);
   }
-  const mqttUrl = checkMqttUrl(
-    flags.mqttUrl ?? env.KASI_MQTT_URL ?? DEFAULT_MQTT_URL,
-    flags.mqttUrl !== undefined ? "--mqtt-url" : env.KASI_MQTT_URL ? "KASI_MQTT_URL" : "default",
-  );
+  const mqttUrl = resolveMqttUrl(flags.mqttUrl, env).value;
   const dispatch = resolveDispatchFlags(flags);
   const common = { intervalS, mqttUrl, logLevel, dispatch };
   if (flags.hw === "pi") {
@@ -234,7 +230,7 @@ export function deviceCommand() {
     .option("--interval <s>", "telemetry interval in (simulated) seconds", "10")
     .option(
       "--mqtt-url <url>",
-      `broker URL (default: $KASI_MQTT_URL, then ${DEFAULT_MQTT_URL})`,
+      MQTT_URL_HELP,
     )
     .option("--profile <size>", `sim: simulated site: ${SIM_PRESET_NAMES.join(" | ")} (small)`)
     .option("--log-level <level>", LOG_LEVELS.join(" | "), "info")

@@ -6,10 +6,8 @@
  */
 import { Command } from "@commander-js/extra-typings";
 import { KasiError } from "../core/errors.ts";
-import { resolveSetting } from "./env.ts";
-import { checkMqttUrl } from "./mqtt_url.ts";
+import { MQTT_URL_HELP, resolveMqttUrl } from "./mqtt_url.ts";
 
-const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
 const TARGETS = ["mqtt", "db"] as const;
 
 export interface ReplaySettings {
@@ -62,14 +60,7 @@ export function resolveReplaySettings(
   if (to === "db" && flags.sendInvalid) {
     throw new KasiError("INPUT_INVALID", "--send-invalid applies to --to mqtt only");
   }
-  const mqtt = resolveSetting({
-    flag: flags.mqttUrl,
-    flagName: "--mqtt-url",
-    env,
-    names: ["KASI_MQTT_URL"],
-    fallback: DEFAULT_MQTT_URL,
-  });
-  checkMqttUrl(mqtt.value, mqtt.source);
+  const mqtt = resolveMqttUrl(flags.mqttUrl, env);
   return {
     file,
     target: flags.dryRun ? "dry-run" : to,
@@ -98,7 +89,7 @@ export function replayCommand() {
     .option("--max-rate <n>", "publish at most N messages per second")
     .option("--send-invalid", "publish lines the backend would reject too (tests a backend)")
     .option("--json", "print the summary as one JSON object")
-    .option("--mqtt-url <url>", `broker URL (default: $KASI_MQTT_URL, then ${DEFAULT_MQTT_URL})`)
+    .option("--mqtt-url <url>", MQTT_URL_HELP)
     .option(
       "--database-url <url>",
       "PostgreSQL URL for --to db (default: $KASI_DATABASE_URL, then $DATABASE_URL, " +

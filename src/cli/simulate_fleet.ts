@@ -6,10 +6,7 @@
 import { Command } from "@commander-js/extra-typings";
 import { KasiError } from "../core/errors.ts";
 import { SITE_ID_PATTERN } from "../core/topics.ts";
-import { resolveSetting } from "./env.ts";
-import { checkMqttUrl } from "./mqtt_url.ts";
-
-const DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883";
+import { MQTT_URL_HELP, resolveMqttUrl } from "./mqtt_url.ts";
 
 export interface FleetSettings {
   sites: number;
@@ -72,14 +69,7 @@ export function resolveFleetSettings(
         "'.', '_' or '-', starting with a letter or digit",
     );
   }
-  const mqtt = resolveSetting({
-    flag: flags.mqttUrl,
-    flagName: "--mqtt-url",
-    env,
-    names: ["KASI_MQTT_URL"],
-    fallback: DEFAULT_MQTT_URL,
-  });
-  checkMqttUrl(mqtt.value, mqtt.source);
+  const mqtt = resolveMqttUrl(flags.mqttUrl, env);
   return {
     sites,
     seed: number("--seed", flags.seed, { min: -(2 ** 31), integer: true }),
@@ -114,7 +104,7 @@ export function simulateFleetCommand() {
     .option("--record <file>", "write every message sent as a recording (.jsonl or .jsonl.gz)")
     .option("--report-every <s>", "seconds between progress lines", "5")
     .option("--json", "print the final report as one JSON object")
-    .option("--mqtt-url <url>", `broker URL (default: $KASI_MQTT_URL, then ${DEFAULT_MQTT_URL})`)
+    .option("--mqtt-url <url>", MQTT_URL_HELP)
     .addHelpText(
       "after",
       "\nRound trip: a command's arrival at the site minus the ts of the newest telemetry the " +
