@@ -99,7 +99,7 @@ export class BackendMetrics {
   committed(batch: CommittedBatch): void {
     this.stored.inc({}, batch.inserted);
     this.duplicates.inc({}, batch.records.length - batch.inserted);
-    for (const code of batch.rejectCodes) this.rejected.inc({ reason: code satisfies RejectCode });
+    for (const r of batch.rejects) this.rejected.inc({ reason: r.code satisfies RejectCode });
     this.events.inc({}, batch.events);
     this.statusUpdates.inc({}, batch.statuses.length);
     this.batchLatency.observe(batch.latencyMs / 1000);

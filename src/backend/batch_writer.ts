@@ -63,9 +63,6 @@ export interface CommittedBatch {
   topicSiteIds: string[];
   statuses: { siteId: string; status: "online" | "offline"; at: Date }[];
   inserted: number;
-  rejected: number;
-  /** Each reject's code, for the metrics. */
-  rejectCodes: RejectCode[];
   /** From the batch's first message reaching the writer to its COMMIT, in ms (clockMs). */
   latencyMs: number;
   /** Events stored; an event identical to a stored one is skipped (insertSiteEvents). */
@@ -76,8 +73,15 @@ export interface CommittedBatch {
   profiles: SiteProfile[];
   /** The device events of the batch, in arrival order (the alarm rules read them). */
   siteEvents: SiteEvent[];
-  /** Rejected messages, already stored (the alarm rules read a site's rejected telemetry). */
-  rejects: RejectedMessage[];
+  /**
+   * Rejected messages, already stored, each with its stable code (the metrics count by it; the
+   * alarm rules read a site's rejected telemetry).
+   */
+  rejects: CodedReject[];
+}
+
+export interface CodedReject extends RejectedMessage {
+  code: RejectCode;
 }
 
 export interface BatchWriterOptions {
@@ -345,8 +349,6 @@ export class BatchWriter {
           topicSiteIds: split.topicSiteIds,
           statuses: split.statuses,
           inserted: result!.inserted,
-          rejected: split.rejects.length,
-          rejectCodes: split.rejectCodes,
           latencyMs: result!.committedAtMs - firstAtMs,
           events: result!.events,
           duplicateEvents: split.events.length - result!.events,
@@ -368,8 +370,7 @@ function compare(a: string, b: string): number {
 function splitBatch(batch: QueuedMessage[]) {
   const records: TelemetryRecord[] = [];
   const topicSiteIds: string[] = [];
-  const rejects: RejectedMessage[] = [];
-  const rejectCodes: RejectCode[] = [];
+  const rejects: CodedReject[] = [];
   const sites: { siteId: string; protocol: "v1" | "legacy"; seenAt: Date }[] = [];
   const events: SiteEvent[] = [];
   const profiles: SiteProfile[] = [];
@@ -386,8 +387,7 @@ function splitBatch(batch: QueuedMessage[]) {
         });
         break;
       case "reject":
-        rejects.push(inbound.reject);
-        rejectCodes.push(inbound.code);
+        rejects.push({ ...inbound.reject, code: inbound.code });
         break;
       case "event":
         events.push(inbound.event);
@@ -405,7 +405,7 @@ function splitBatch(batch: QueuedMessage[]) {
         break;
     }
   }
-  return { records, topicSiteIds, rejects, rejectCodes, sites, events, profiles, statuses };
+  return { records, topicSiteIds, rejects, sites, events, profiles, statuses };
 }
 
 function latestStatusPerSite(

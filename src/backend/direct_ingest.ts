@@ -105,7 +105,7 @@ export class DirectIngest {
     t.duplicateEvents += batch.duplicateEvents;
     t.statuses += batch.statuses.length;
     t.profiles += batch.profiles.length;
-    t.rejects += batch.rejected;
+    t.rejects += batch.rejects.length;
     this.#release(this.#maxPending);
   }
 

@@ -299,7 +299,7 @@ export class BackendService {
   #afterCommit(batch: CommittedBatch) {
     this.#counts.stored += batch.inserted;
     this.#counts.duplicates += batch.records.length - batch.inserted;
-    this.#counts.rejected += batch.rejected;
+    this.#counts.rejected += batch.rejects.length;
     this.#counts.events += batch.events;
     this.#counts.statusUpdates += batch.statuses.length;
     for (const s of batch.statuses) this.#sites.setStatus(s.siteId, s.status);
