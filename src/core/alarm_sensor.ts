@@ -23,29 +23,35 @@ import {
   stuckCandidate,
 } from "./alarm_sensor_checks.ts";
 
-/** One field's history, flat (one object per field and record: the rules run at ingest rates). */
-interface FieldState {
-  /** The last reading judged good, and when; null before the first. */
-  goodValue: number | null;
-  goodAtMs: number;
-  bad: number;
-  okRun: number;
-  faulty: boolean;
-  reason: string;
-  /** Stuck detection: the repeated value, since when, how many samples, how many moved. */
-  sameValue: number;
-  sameSinceMs: number;
-  sameSamples: number;
-  sameMoved: number;
-  /** Fuel the generator burned (% of tank) while this value stood still. */
-  burnedPct: number;
-}
+/**
+ * One field's history is SLOTS numbers at `index × SLOTS` in SensorRuleState.history, NaN where
+ * a value is unknown. One array of doubles for all fields is one object a site (V8 keeps a
+ * packed double array unboxed: 8 bytes a number), where an object per field with its numbers
+ * boxed was 1.6 KB a site; copying it per record costs some 20 ns.
+ */
+const GOOD = 0; // the last reading judged good (NaN before the first)
+const GOOD_AT_MS = 1; // …and when
+const BAD = 2; // consecutive bad readings
+const OK_RUN = 3; // consecutive good readings
+const FAULTY = 4; // 1 while the field is at fault
+const SAME = 5; // stuck detection: the repeated value (NaN until the field has read a value)
+const SAME_SINCE_MS = 6; // …since when
+const SAME_SAMPLES = 7; // …how many samples
+const SAME_MOVED = 8; // …in how many of them other readings moved
+const BURNED_PCT = 9; // fuel the generator burned (% of tank) while this value stood still
+const SLOTS = 10;
+
+/** No field has a reason yet: shared until one has. */
+const NO_REASONS: readonly string[] = FIELDS.map(() => "");
+const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
 export interface SensorRuleState {
-  /** Per field of FIELDS, by index; null until the field has read a value. */
-  fields: readonly (FieldState | null)[];
+  /** Every field's history (see SLOTS), in the order of FIELDS. */
+  history: readonly number[];
+  /** Per field: why it is bad, from the first bad reading of its run; "" while it reads well. */
+  reasons: readonly string[];
   /** Sensors the device reported invalid (its events), with the reason. */
-  device: Record<string, string>;
+  device: Readonly<Record<string, string>>;
   /** Whether the site's sensor-invalid alarm is active. */
   alarm: Debounce;
   prev: TelemetryRecord | null;
@@ -54,34 +60,24 @@ export interface SensorRuleState {
   /** Telemetry rejected since the last record taken: the field its reason names, and why. */
   rejects: { count: number; field: string; reason: string } | null;
   /** Fields whose telemetry was rejected SENSOR_BAD_SAMPLES times in a row, until records pass. */
-  rejected: Record<string, string>;
+  rejected: Readonly<Record<string, string>>;
 }
 
 export function newSensorRuleState(): SensorRuleState {
+  // Pushed one by one from an empty literal, the array stays packed doubles.
+  const history: number[] = [];
+  for (let i = 0; i < FIELDS.length; i++) {
+    history.push(NaN, 0, 0, 0, 0, NaN, 0, 0, 0, 0);
+  }
   return {
-    fields: FIELDS.map(() => null),
-    device: {},
+    history,
+    reasons: NO_REASONS,
+    device: NONE,
     alarm: IDLE,
     prev: null,
     cleanRecords: 0,
     rejects: null,
-    rejected: {},
-  };
-}
-
-function newField(value: number, atMs: number): FieldState {
-  return {
-    goodValue: null,
-    goodAtMs: 0,
-    bad: 0,
-    okRun: 0,
-    faulty: false,
-    reason: "",
-    sameValue: value,
-    sameSinceMs: atMs,
-    sameSamples: 0,
-    sameMoved: 0,
-    burnedPct: 0,
+    rejected: NONE,
   };
 }
 
@@ -103,9 +99,10 @@ function movement(
   return { mask, state: r.genRunning !== prev.genRunning || r.source !== prev.source };
 }
 
-/** One reading of one field: judged on its own, against the last good one, and for sticking. */
-function judge(
-  f: FieldState,
+/** Why this reading of the field is bad, and its stuck window (`h` at `o`) moved on. */
+function badReading(
+  h: number[],
+  o: number,
   field: SensorField,
   v: number,
   ctx: {
@@ -114,87 +111,114 @@ function judge(
     profile: SiteProfile;
     othersMoved: boolean;
   },
-): FieldState {
+): string | null {
   const { r, prev, profile } = ctx;
   const atMs = r.time.getTime();
   let reason = badValue(field, v, r, profile);
-  if (reason === null && f.goodValue !== null) {
-    const h = (atMs - f.goodAtMs) / 3.6e6;
-    const limit = jumpLimit(field, profile, h);
-    if (limit !== null && Math.abs(v - f.goodValue) > limit) {
-      reason = `jumped from ${f.goodValue} to ${v} ${JUMP_UNITS[field]} in ${
-        (h * 60).toFixed(0)
-      } min`;
+  const good = h[o + GOOD]!;
+  if (reason === null && !Number.isNaN(good)) {
+    const hours = (atMs - h[o + GOOD_AT_MS]!) / 3.6e6;
+    const limit = jumpLimit(field, profile, hours);
+    if (limit !== null && Math.abs(v - good) > limit) {
+      reason = `jumped from ${good} to ${v} ${JUMP_UNITS[field]} in ${(hours * 60).toFixed(0)} min`;
     }
   }
-  let { sameValue, sameSinceMs, sameSamples, sameMoved, burnedPct } = f;
-  if (v !== sameValue) {
-    sameValue = v;
-    sameSinceMs = atMs;
-    sameSamples = 1;
-    sameMoved = 0;
-    burnedPct = 0;
-  } else {
-    sameSamples++;
-    if (ctx.othersMoved) sameMoved++;
-    if (r.genRunning && prev?.genRunning && profile.tankL > 0) {
-      const dtH = (atMs - prev.time.getTime()) / 3.6e6;
-      const burnLph = fuelRateLph(profile.generatorRatedKw, (r.genW ?? r.loadW) / 1000);
-      burnedPct += burnLph * dtH / profile.tankL * 100;
-    } else if (!r.genRunning) burnedPct = 0;
-  }
-  const stuckMs = atMs - sameSinceMs;
+  if (v !== h[o + SAME]) {
+    // A new value, or the field's first (SAME is NaN until then, and NaN equals nothing).
+    const first = Number.isNaN(h[o + SAME]!);
+    h[o + SAME] = v;
+    h[o + SAME_SINCE_MS] = atMs;
+    h[o + SAME_SAMPLES] = first ? 0 : 1;
+    h[o + SAME_MOVED] = 0;
+    h[o + BURNED_PCT] = 0;
+    if (first) standStill(h, o, ctx);
+  } else standStill(h, o, ctx);
+  const stuckMs = atMs - h[o + SAME_SINCE_MS]!;
+  const samples = h[o + SAME_SAMPLES]!;
   if (
-    reason === null && stuckCandidate(field, v) && sameSamples >= STUCK.samples &&
-    stuckMs >= STUCK.minMs && sameMoved >= STUCK.movedShare * sameSamples
+    reason === null && stuckCandidate(field, v) && samples >= STUCK.samples &&
+    stuckMs >= STUCK.minMs && h[o + SAME_MOVED]! >= STUCK.movedShare * samples
   ) {
     reason = `stuck at ${v} for ${(stuckMs / 60_000).toFixed(0)} min while other readings moved`;
   }
-  if (reason === null && field === "fuel_pct" && burnedPct >= STUCK_FUEL_BURN_PCT) {
-    reason = `stuck at ${v} % while the generator burned about ${burnedPct.toFixed(1)} % ` +
+  const burned = h[o + BURNED_PCT]!;
+  if (reason === null && field === "fuel_pct" && burned >= STUCK_FUEL_BURN_PCT) {
+    reason = `stuck at ${v} % while the generator burned about ${burned.toFixed(1)} % ` +
       "of the tank";
   }
+  return reason;
+}
+
+/** One more sample at the same value: counted, with what the rest did and the fuel burned. */
+function standStill(
+  h: number[],
+  o: number,
+  ctx: {
+    r: TelemetryRecord;
+    prev: TelemetryRecord | null;
+    profile: SiteProfile;
+    othersMoved: boolean;
+  },
+): void {
+  const { r, prev, profile } = ctx;
+  h[o + SAME_SAMPLES]!++;
+  if (ctx.othersMoved) h[o + SAME_MOVED]!++;
+  if (r.genRunning && prev?.genRunning && profile.tankL > 0) {
+    const dtH = (r.time.getTime() - prev.time.getTime()) / 3.6e6;
+    const burnLph = fuelRateLph(profile.generatorRatedKw, (r.genW ?? r.loadW) / 1000);
+    h[o + BURNED_PCT] = h[o + BURNED_PCT]! + burnLph * dtH / profile.tankL * 100;
+  } else if (!r.genRunning) h[o + BURNED_PCT] = 0;
+}
+
+/**
+ * One reading of one field: judged on its own, against the last good one, and for sticking.
+ * Updates the field's history in `h` (a copy the caller owns); returns the field's reason.
+ */
+function judge(
+  h: number[],
+  o: number,
+  field: SensorField,
+  v: number,
+  ctx: {
+    r: TelemetryRecord;
+    prev: TelemetryRecord | null;
+    profile: SiteProfile;
+    othersMoved: boolean;
+    reason: string;
+  },
+): string {
+  const reason = badReading(h, o, field, v, ctx);
+  const faulty = h[o + FAULTY] === 1;
   if (reason !== null) {
-    const bad = f.bad + 1;
-    const faulty = f.faulty || bad >= SENSOR_BAD_SAMPLES;
+    const bad = h[o + BAD]! + 1;
     // The reason of the first bad reading of the run is the one reported.
-    const first = f.faulty || f.bad > 0 ? f.reason : reason;
-    return {
-      goodValue: f.goodValue,
-      goodAtMs: f.goodAtMs,
-      bad,
-      okRun: 0,
-      faulty,
-      reason: first,
-      sameValue,
-      sameSinceMs,
-      sameSamples,
-      sameMoved,
-      burnedPct,
-    };
+    const first = faulty || h[o + BAD]! > 0 ? ctx.reason : reason;
+    h[o + BAD] = bad;
+    h[o + OK_RUN] = 0;
+    h[o + FAULTY] = faulty || bad >= SENSOR_BAD_SAMPLES ? 1 : 0;
+    return first;
   }
-  const okRun = f.okRun + 1;
-  const faulty = f.faulty && okRun < SENSOR_GOOD_SAMPLES;
-  return {
-    goodValue: v,
-    goodAtMs: atMs,
-    bad: 0,
-    okRun,
-    faulty,
-    reason: faulty ? f.reason : "",
-    sameValue,
-    sameSinceMs,
-    sameSamples,
-    sameMoved,
-    burnedPct,
-  };
+  const okRun = h[o + OK_RUN]! + 1;
+  const stillFaulty = faulty && okRun < SENSOR_GOOD_SAMPLES;
+  h[o + GOOD] = v;
+  h[o + GOOD_AT_MS] = ctx.r.time.getTime();
+  h[o + BAD] = 0;
+  h[o + OK_RUN] = okRun;
+  h[o + FAULTY] = stillFaulty ? 1 : 0;
+  return stillFaulty ? ctx.reason : "";
+}
+
+function faultyFields(s: SensorRuleState): [string, string][] {
+  const faults: [string, string][] = [];
+  for (let i = 0; i < FIELDS.length; i++) {
+    if (s.history[i * SLOTS + FAULTY] === 1) faults.push([FIELDS[i]!.name, s.reasons[i]!]);
+  }
+  return faults;
 }
 
 function condition(s: SensorRuleState, active: boolean, at: Date): AlarmCondition {
   const faults: [string, string][] = [
-    ...s.fields.flatMap((f, i) =>
-      f?.faulty ? [[FIELDS[i]!.name, f.reason] as [string, string]] : []
-    ),
+    ...faultyFields(s),
     ...Object.entries(s.device).map(([n, why]) => [n, `device: ${why}`] as [string, string]),
     ...Object.entries(s.rejected).map(([n, why]) => [n, `rejected: ${why}`] as [string, string]),
   ];
@@ -211,12 +235,17 @@ function condition(s: SensorRuleState, active: boolean, at: Date): AlarmConditio
   };
 }
 
+function anyFaulty(s: SensorRuleState): boolean {
+  for (let i = 0; i < FIELDS.length; i++) if (s.history[i * SLOTS + FAULTY] === 1) return true;
+  return false;
+}
+
 function settle(
   s: SensorRuleState,
   at: Date,
 ): { state: SensorRuleState; conditions: AlarmCondition[] } {
-  const any = s.fields.some((f) => f?.faulty === true) ||
-    Object.keys(s.device).length > 0 || Object.keys(s.rejected).length > 0;
+  const any = anyFaulty(s) || Object.keys(s.device).length > 0 ||
+    Object.keys(s.rejected).length > 0;
   if (any === s.alarm.active) return { state: s, conditions: [] };
   // An alarm reloaded at start knows no field yet: it waits for clean records before clearing.
   if (!any && s.cleanRecords < SENSOR_GOOD_SAMPLES) return { state: s, conditions: [] };
@@ -230,23 +259,36 @@ export function sensorRules(
   r: TelemetryRecord,
   profile: SiteProfile,
 ): { state: SensorRuleState; conditions: AlarmCondition[] } {
-  const fields = s.fields.slice();
+  const history = s.history.slice();
+  let reasons = s.reasons;
   const moves = movement(r, s.prev);
   let clean = true;
   for (let i = 0; i < FIELDS.length; i++) {
-    const { name, read } = FIELDS[i]!;
-    const v = read(r);
+    const v = FIELDS[i]!.read(r);
     if (v === null) continue;
-    const f = fields[i] ?? newField(v, r.time.getTime());
     const othersMoved = moves.state || (moves.mask & ~(1 << i)) !== 0;
-    const next = judge(f, name, v, { r, prev: s.prev, profile, othersMoved });
-    fields[i] = next;
-    if (next.bad > 0) clean = false;
+    const o = i * SLOTS;
+    const reason = judge(history, o, FIELDS[i]!.name, v, {
+      r,
+      prev: s.prev,
+      profile,
+      othersMoved,
+      reason: reasons[i]!,
+    });
+    if (reason !== reasons[i]) {
+      if (reasons === s.reasons) reasons = reasons.slice();
+      (reasons as string[])[i] = reason;
+    }
+    if (history[o + BAD]! > 0) clean = false;
   }
+  if (reasons !== s.reasons && reasons.every((why) => why === "")) reasons = NO_REASONS;
   const cleanRecords = clean ? s.cleanRecords + 1 : 0;
   // Telemetry that passes again for SENSOR_GOOD_SAMPLES records ends a rejected field's fault.
-  const rejected = cleanRecords >= SENSOR_GOOD_SAMPLES ? {} : s.rejected;
-  return settle({ ...s, fields, prev: r, cleanRecords, rejects: null, rejected }, r.time);
+  const rejected = cleanRecords >= SENSOR_GOOD_SAMPLES ? NONE : s.rejected;
+  return settle(
+    { ...s, history, reasons, prev: r, cleanRecords, rejects: null, rejected },
+    r.time,
+  );
 }
 
 /** The device's own `sensor-invalid` / `sensor-recovered` events. */
@@ -261,8 +303,9 @@ export function sensorEvent(
     return settle({ ...s, device: { ...s.device, [sensor]: reason } }, event.time);
   }
   if (event.kind === "sensor-recovered" && sensor in s.device) {
-    const device = { ...s.device };
-    delete device[sensor];
+    const rest: Record<string, string> = { ...s.device };
+    delete rest[sensor];
+    const device = Object.keys(rest).length === 0 ? NONE : rest;
     // The device says it reads again: that is enough, unless another reading is still bad.
     return settle({ ...s, device, cleanRecords: SENSOR_GOOD_SAMPLES }, event.time);
   }
