@@ -8,86 +8,149 @@ import type { Advice, PlannedAdvice } from "./advice.ts";
 import { adviceReason } from "./advice_reason.ts";
 import type { Prediction } from "./prediction.ts";
 
+/** Where each number sits in HeldAdvice's array; NaN stands for null. */
+const GEN_START = 0;
+const GEN_STOP = 1;
+const RESERVE = 2;
+const BATTERY_H = 3;
+const DIESEL_H = 4;
+const DIESEL_P10 = 5;
+const DIESEL_P90 = 6;
+const PV_COVERS_MS = 7;
+const BATTERY_P10 = 8;
+const BATTERY_P90 = 9;
+const OUTAGE_MS = 10;
+const PRED_SOC = 11;
+const PRED_FROM_VOLTAGE = 12;
+const PRED_BATTERY_H = 13;
+const PRED_DIESEL_H = 14;
+const PRED_FUEL_LPH = 15;
+const SOC_UNCERTAINTY = 16;
+const CAPACITY_WH = 17;
+const MEAN_LOAD_W = 18;
+const MEAN_PV_W = 19;
+const SOLAR_COUNTED = 20;
+const GENERATOR_KW = 21;
+const TANK_P50_H = 22;
+
+const orNaN = (v: number | null | undefined) => v ?? NaN;
+const orNull = (v: number) => (Number.isNaN(v) ? null : v);
+const dateOrNull = (ms: number) => (Number.isNaN(ms) ? null : new Date(ms));
+
 /**
  * The advice as the backend holds it, for each of its sites: without the forward forecast, and
  * without the reason text, which is built again from a few numbers when read (a command going
- * out): the forecast's bands and dates were some 900 bytes a site and the text 350. Fields
- * are spelled out (not a rest spread, which leaves V8 a separate property array).
+ * out): the forecast's bands and dates were some 900 bytes a site and the text 350. Its numbers
+ * sit in one array of doubles, which V8 keeps unboxed; as fields, each number, date and band
+ * was an object of its own (some 700 bytes a site, where this holds about 300). The bands,
+ * dates and prediction are built when read.
  */
 class HeldAdvice implements Advice {
   readonly mode: Mode;
   readonly forecast: Forecast;
-  readonly genStartSocPct: number;
-  readonly genStopSocPct: number;
-  readonly reserveSocPct: number;
-  readonly predictedBatteryH: number;
-  readonly predictedDieselH: number;
-  readonly dieselBandH: { p10: number; p90: number } | null;
   readonly strategy: Strategy;
-  readonly pvCoversLoadAt: Date | null;
-  readonly prediction: Prediction;
-  readonly batteryBandH: { p10: number; p90: number };
-  readonly nextOutageAt: Date | null;
-  /** The facts of the reason not among the fields above. */
+  readonly #n: readonly number[];
+  /** The facts of the reason not among the numbers. */
   readonly #why: string;
-  readonly #socUncertaintyPct: number;
-  readonly #capacityWh: number;
-  readonly #meanLoadW: number;
-  readonly #meanPvW: number;
-  readonly #solarCounted: boolean;
-  readonly #generatorRatedKw: number;
-  readonly #tankP50H: number | null;
   readonly #weatherReason: string;
 
   constructor(a: PlannedAdvice) {
     const f = a.reasonFacts;
+    const p = a.prediction;
     this.mode = a.mode;
     this.forecast = a.forecast;
-    this.genStartSocPct = a.genStartSocPct;
-    this.genStopSocPct = a.genStopSocPct;
-    this.reserveSocPct = a.reserveSocPct;
-    this.predictedBatteryH = a.predictedBatteryH;
-    this.predictedDieselH = a.predictedDieselH;
-    this.dieselBandH = a.dieselBandH;
     this.strategy = a.strategy;
-    this.pvCoversLoadAt = a.pvCoversLoadAt;
-    this.prediction = a.prediction;
-    this.batteryBandH = a.batteryBandH;
-    this.nextOutageAt = a.nextOutageAt;
     this.#why = f.why;
-    this.#socUncertaintyPct = f.socUncertaintyPct;
-    this.#capacityWh = f.capacityWh;
-    this.#meanLoadW = f.meanLoadW;
-    this.#meanPvW = f.meanPvW;
-    this.#solarCounted = f.solarCounted;
-    this.#generatorRatedKw = f.generatorRatedKw;
-    this.#tankP50H = f.tank?.p50H ?? null;
     this.#weatherReason = f.weatherReason;
+    this.#n = [
+      a.genStartSocPct,
+      a.genStopSocPct,
+      a.reserveSocPct,
+      a.predictedBatteryH,
+      a.predictedDieselH,
+      orNaN(a.dieselBandH?.p10),
+      orNaN(a.dieselBandH?.p90),
+      orNaN(a.pvCoversLoadAt?.getTime()),
+      a.batteryBandH.p10,
+      a.batteryBandH.p90,
+      orNaN(a.nextOutageAt?.getTime()),
+      p.socPct,
+      p.socFromVoltage ? 1 : 0,
+      p.batteryH,
+      p.dieselH,
+      p.fuelRateLph,
+      f.socUncertaintyPct,
+      f.capacityWh,
+      f.meanLoadW,
+      f.meanPvW,
+      f.solarCounted ? 1 : 0,
+      f.generatorRatedKw,
+      orNaN(f.tank?.p50H),
+    ];
+  }
+
+  get genStartSocPct(): number {
+    return this.#n[GEN_START]!;
+  }
+  get genStopSocPct(): number {
+    return this.#n[GEN_STOP]!;
+  }
+  get reserveSocPct(): number {
+    return this.#n[RESERVE]!;
+  }
+  get predictedBatteryH(): number {
+    return this.#n[BATTERY_H]!;
+  }
+  get predictedDieselH(): number {
+    return this.#n[DIESEL_H]!;
+  }
+  get dieselBandH(): { p10: number; p90: number } | null {
+    const p10 = this.#n[DIESEL_P10]!;
+    return Number.isNaN(p10) ? null : { p10, p90: this.#n[DIESEL_P90]! };
+  }
+  get pvCoversLoadAt(): Date | null {
+    return dateOrNull(this.#n[PV_COVERS_MS]!);
+  }
+  get prediction(): Prediction {
+    const n = this.#n;
+    return {
+      socPct: n[PRED_SOC]!,
+      socFromVoltage: n[PRED_FROM_VOLTAGE] === 1,
+      batteryH: n[PRED_BATTERY_H]!,
+      dieselH: n[PRED_DIESEL_H]!,
+      fuelRateLph: n[PRED_FUEL_LPH]!,
+    };
+  }
+  get batteryBandH(): { p10: number; p90: number } {
+    return { p10: this.#n[BATTERY_P10]!, p90: this.#n[BATTERY_P90]! };
+  }
+  get nextOutageAt(): Date | null {
+    return dateOrNull(this.#n[OUTAGE_MS]!);
   }
 
   get reason(): string {
-    const tankP10H = this.dieselBandH?.p10;
+    const n = this.#n;
+    const tankP50H = orNull(n[TANK_P50_H]!);
+    const tankP10H = orNull(n[DIESEL_P10]!);
     return adviceReason({
       mode: this.mode,
       why: this.#why,
-      socPct: this.prediction.socPct,
-      socUncertaintyPct: this.#socUncertaintyPct,
-      socFromVoltage: this.prediction.socFromVoltage,
-      reserveSocPct: this.reserveSocPct,
-      capacityWh: this.#capacityWh,
-      batteryP10H: this.batteryBandH.p10,
-      batteryP50H: this.predictedBatteryH,
-      meanLoadW: this.#meanLoadW,
-      meanPvW: this.#meanPvW,
-      solarCounted: this.#solarCounted,
-      generatorRatedKw: this.#generatorRatedKw,
-      tank: this.#tankP50H === null || tankP10H === undefined
-        ? null
-        : { p10H: tankP10H, p50H: this.#tankP50H },
+      socPct: n[PRED_SOC]!,
+      socUncertaintyPct: n[SOC_UNCERTAINTY]!,
+      socFromVoltage: n[PRED_FROM_VOLTAGE] === 1,
+      reserveSocPct: n[RESERVE]!,
+      capacityWh: n[CAPACITY_WH]!,
+      batteryP10H: n[BATTERY_P10]!,
+      batteryP50H: n[BATTERY_H]!,
+      meanLoadW: n[MEAN_LOAD_W]!,
+      meanPvW: n[MEAN_PV_W]!,
+      solarCounted: n[SOLAR_COUNTED] === 1,
+      generatorRatedKw: n[GENERATOR_KW]!,
+      tank: tankP50H === null || tankP10H === null ? null : { p10H: tankP10H, p50H: tankP50H },
       outageAt: this.nextOutageAt,
       weatherReason: this.#weatherReason,
-      genStartSocPct: this.genStartSocPct,
-      genStopSocPct: this.genStopSocPct,
+      genStartSocPct: n[GEN_START]!,
+      genStopSocPct: n[GEN_STOP]!,
       strategy: this.strategy,
     });
   }
