@@ -117,18 +117,26 @@ export class OpenMeteoProvider implements WeatherProvider {
     return this.#cache.refreshIntervalMs();
   }
 
-  async forecastFor(location: WeatherLocation, now: Date): Promise<SiteWeather> {
+  /** The site's weather at `now`, built when the function is called (WeatherProvider). */
+  async weatherFor(location: WeatherLocation, now: Date): Promise<() => SiteWeather> {
     const cell = await this.#cache.get(location.latitude, location.longitude, now);
-    if (!cell.ok) return fallbackSiteWeather(location, { now, reason: cell.reason });
-    const solar = solarForecastFromOpenMeteo(cell.data, location, {
-      now,
-      issuedAt: cell.fetchedAt,
-      reason: `${PROVIDER} hourly irradiance, ${freshnessText(cell)}`,
-    });
-    return {
-      classification: classifySolarForecast(solar, { now, horizonH: WEATHER_HORIZON_H }),
-      solar,
+    if (!cell.ok) return () => fallbackSiteWeather(location, { now, reason: cell.reason });
+    return () => {
+      const solar = solarForecastFromOpenMeteo(cell.data, location, {
+        now,
+        issuedAt: cell.fetchedAt,
+        reason: `${PROVIDER} hourly irradiance, ${freshnessText(cell)}`,
+      });
+      return {
+        classification: classifySolarForecast(solar, { now, horizonH: WEATHER_HORIZON_H }),
+        solar,
+      };
     };
+  }
+
+  /** The site's weather at `now`, built at once. */
+  async forecastFor(location: WeatherLocation, now: Date): Promise<SiteWeather> {
+    return (await this.weatherFor(location, now))();
   }
 
   async #fetch(lat: number, lon: number): Promise<OpenMeteoStep[]> {

@@ -68,7 +68,8 @@ export class OpenWeatherProvider implements WeatherProvider {
     return this.#cache.requests;
   }
 
-  async forecastFor(location: WeatherLocation, now: Date): Promise<SiteWeather> {
+  /** The site's weather at `now`, built when the function is called (WeatherProvider). */
+  async weatherFor(location: WeatherLocation, now: Date): Promise<() => SiteWeather> {
     if (!this.#o.apiKey) {
       const reason = "no OpenWeatherMap API key (set OPENWEATHER_API_KEY)";
       if (!this.#warnedNoKey) {
@@ -78,18 +79,23 @@ export class OpenWeatherProvider implements WeatherProvider {
           reason,
         });
       }
-      return fallbackSiteWeather(location, { now, reason });
+      return () => fallbackSiteWeather(location, { now, reason });
     }
     const cell = await this.#cache.get(location.latitude, location.longitude, now);
-    if (!cell.ok) return fallbackSiteWeather(location, { now, reason: cell.reason });
-    return {
+    if (!cell.ok) return () => fallbackSiteWeather(location, { now, reason: cell.reason });
+    return () => ({
       classification: classifyForecast(cell.data, { now, horizonH: WEATHER_HORIZON_H }),
       solar: solarForecastFromOpenWeather(cell.data, location, {
         now,
         issuedAt: cell.fetchedAt,
         reason: `${PROVIDER} cloud cover × clear sky (Kasten–Czeplak), ${freshnessText(cell)}`,
       }),
-    };
+    });
+  }
+
+  /** The site's weather at `now`, built at once. */
+  async forecastFor(location: WeatherLocation, now: Date): Promise<SiteWeather> {
+    return (await this.weatherFor(location, now))();
   }
 
   async #fetch(lat: number, lon: number): Promise<ForecastItem[]> {

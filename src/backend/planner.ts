@@ -176,15 +176,15 @@ export class Planner {
   ): Promise<Advice> {
     const { profile, soc, now } = ctx;
     const latest = state.latest!;
-    const siteWeather = hasLocation(profile)
-      ? await this.#o.weather.forecastFor(profile, now)
-      : null;
-    const weather = siteWeather?.classification ?? unknownWeather("site location not set");
-    const solar = siteWeather?.solar ?? null;
+    const weatherFor = hasLocation(profile) ? await this.#o.weather.weatherFor(profile, now) : null;
     await this.#learnFuel(state, profile, now);
     // Held without its forward forecast: the command needs only its bands and outage time.
-    return await this.#inTurn(() =>
-      heldAdvice(computeAdvice({
+    return await this.#inTurn(() => {
+      // Built in its turn: a plan waiting holds the weather's shared cell, not its own hours.
+      const siteWeather = weatherFor?.() ?? null;
+      const weather = siteWeather?.classification ?? unknownWeather("site location not set");
+      const solar = siteWeather?.solar ?? null;
+      return heldAdvice(computeAdvice({
         profile,
         latest,
         now,
@@ -200,8 +200,8 @@ export class Planner {
         pvIsFallback: solar?.fallback ?? true,
         weather,
         fuelCurve: state.fuel?.curve,
-      }))
-    );
+      }));
+    });
   }
 
   /**
