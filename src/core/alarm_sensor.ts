@@ -19,34 +19,76 @@ import {
   SENSOR_GOOD_SAMPLES,
   type SensorField,
   STUCK,
+  STUCK_FIELDS,
   STUCK_FUEL_BURN_PCT,
   stuckCandidate,
 } from "./alarm_sensor_checks.ts";
 
 /**
- * One field's history is SLOTS numbers at `index × SLOTS` in SensorRuleState.history, NaN where
- * a value is unknown. One array of doubles for all fields is one object a site (V8 keeps a
- * packed double array unboxed: 8 bytes a number), where an object per field with its numbers
- * boxed was 1.6 KB a site; copying it per record costs some 20 ns.
+ * Where one field's numbers sit in SensorRuleState.history; -1 where the field has no such
+ * check. One array of doubles for all fields is one object a site (V8 keeps a packed double
+ * array unboxed, 8 bytes a number; an object per field with its numbers boxed was 1.6 KB a
+ * site), and each field keeps only what its checks read: 40 numbers, where ten for each of the
+ * eight fields were 80. Copying it per record costs some 20 ns.
  */
-const GOOD = 0; // the last reading judged good (NaN before the first)
-const GOOD_AT_MS = 1; // …and when
-const BAD = 2; // consecutive bad readings
-const OK_RUN = 3; // consecutive good readings
-const FAULTY = 4; // 1 while the field is at fault
-const SAME = 5; // stuck detection: the repeated value (NaN until the field has read a value)
-const SAME_SINCE_MS = 6; // …since when
-const SAME_SAMPLES = 7; // …how many samples
-const SAME_MOVED = 8; // …in how many of them other readings moved
-const BURNED_PCT = 9; // fuel the generator burned (% of tank) while this value stood still
-const SLOTS = 10;
+interface Slots {
+  /** Consecutive good readings (> 0), or bad ones (< 0). */
+  run: number;
+  /** 1 while the field is at fault. */
+  faulty: number;
+  /** The fields with a jump limit: the last reading judged good (NaN before the first). */
+  good: number;
+  /** …and when, ms. */
+  goodAtMs: number;
+  /** Stuck detection and the fuel gauge: the repeated value (NaN before the first reading). */
+  same: number;
+  /** Stuck detection: since when, how many samples, in how many of them other readings moved. */
+  sameSinceMs: number;
+  sameSamples: number;
+  sameMoved: number;
+  /** The fuel gauge: % of the tank the generator burned while the value stood still. */
+  burnedPct: number;
+}
+
+const SLOTS: readonly Slots[] = (() => {
+  let next = 0;
+  const take = (has: boolean) => (has ? next++ : -1);
+  return FIELDS.map(({ name }) => {
+    const jump = name in JUMP_UNITS;
+    const stuck = STUCK_FIELDS.includes(name);
+    const fuel = name === "fuel_pct";
+    return {
+      run: take(true),
+      faulty: take(true),
+      good: take(jump),
+      goodAtMs: take(jump),
+      same: take(stuck || fuel),
+      sameSinceMs: take(stuck),
+      sameSamples: take(stuck),
+      sameMoved: take(stuck),
+      burnedPct: take(fuel),
+    };
+  });
+})();
+
+/** A new site's history: NaN for the values not read yet, 0 for the counts. */
+const NEW_HISTORY: readonly number[] = (() => {
+  // Pushed one by one from an empty literal, the array is packed doubles; slice() keeps it so.
+  const history: number[] = [];
+  for (const slots of SLOTS) {
+    for (const [key, at] of Object.entries(slots)) {
+      if (at >= 0) history[at] = key === "good" || key === "same" ? NaN : 0;
+    }
+  }
+  return history;
+})();
 
 /** No field has a reason yet: shared until one has. */
 const NO_REASONS: readonly string[] = FIELDS.map(() => "");
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
 export interface SensorRuleState {
-  /** Every field's history (see SLOTS), in the order of FIELDS. */
+  /** Every field's history (where each number sits: SLOTS). */
   history: readonly number[];
   /** Per field: why it is bad, from the first bad reading of its run; "" while it reads well. */
   reasons: readonly string[];
@@ -64,13 +106,8 @@ export interface SensorRuleState {
 }
 
 export function newSensorRuleState(): SensorRuleState {
-  // Pushed one by one from an empty literal, the array stays packed doubles.
-  const history: number[] = [];
-  for (let i = 0; i < FIELDS.length; i++) {
-    history.push(NaN, 0, 0, 0, 0, NaN, 0, 0, 0, 0);
-  }
   return {
-    history,
+    history: NEW_HISTORY.slice(),
     reasons: NO_REASONS,
     device: NONE,
     alarm: IDLE,
@@ -99,50 +136,57 @@ function movement(
   return { mask, state: r.genRunning !== prev.genRunning || r.source !== prev.source };
 }
 
-/** Why this reading of the field is bad, and its stuck window (`h` at `o`) moved on. */
+interface ReadingContext {
+  r: TelemetryRecord;
+  prev: TelemetryRecord | null;
+  profile: SiteProfile;
+  othersMoved: boolean;
+}
+
+/** Why this reading of the field is bad, with its stuck window in `h` moved on. */
 function badReading(
   h: number[],
-  o: number,
+  at: Slots,
   field: SensorField,
   v: number,
-  ctx: {
-    r: TelemetryRecord;
-    prev: TelemetryRecord | null;
-    profile: SiteProfile;
-    othersMoved: boolean;
-  },
+  ctx: ReadingContext,
 ): string | null {
-  const { r, prev, profile } = ctx;
+  const { r, profile } = ctx;
   const atMs = r.time.getTime();
   let reason = badValue(field, v, r, profile);
-  const good = h[o + GOOD]!;
+  const good = at.good >= 0 ? h[at.good]! : NaN;
   if (reason === null && !Number.isNaN(good)) {
-    const hours = (atMs - h[o + GOOD_AT_MS]!) / 3.6e6;
+    const hours = (atMs - h[at.goodAtMs]!) / 3.6e6;
     const limit = jumpLimit(field, profile, hours);
     if (limit !== null && Math.abs(v - good) > limit) {
       reason = `jumped from ${good} to ${v} ${JUMP_UNITS[field]} in ${(hours * 60).toFixed(0)} min`;
     }
   }
-  if (v !== h[o + SAME]) {
-    // A new value, or the field's first (SAME is NaN until then, and NaN equals nothing).
-    const first = Number.isNaN(h[o + SAME]!);
-    h[o + SAME] = v;
-    h[o + SAME_SINCE_MS] = atMs;
-    h[o + SAME_SAMPLES] = first ? 0 : 1;
-    h[o + SAME_MOVED] = 0;
-    h[o + BURNED_PCT] = 0;
-    if (first) standStill(h, o, ctx);
-  } else standStill(h, o, ctx);
-  const stuckMs = atMs - h[o + SAME_SINCE_MS]!;
-  const samples = h[o + SAME_SAMPLES]!;
-  if (
-    reason === null && stuckCandidate(field, v) && samples >= STUCK.samples &&
-    stuckMs >= STUCK.minMs && h[o + SAME_MOVED]! >= STUCK.movedShare * samples
-  ) {
-    reason = `stuck at ${v} for ${(stuckMs / 60_000).toFixed(0)} min while other readings moved`;
+  if (at.same < 0) return reason;
+  if (v !== h[at.same]) {
+    // A new value, or the field's first (`same` is NaN until then, and NaN equals nothing).
+    const first = Number.isNaN(h[at.same]!);
+    h[at.same] = v;
+    if (at.sameSinceMs >= 0) {
+      h[at.sameSinceMs] = atMs;
+      h[at.sameSamples] = first ? 0 : 1;
+      h[at.sameMoved] = 0;
+    }
+    if (at.burnedPct >= 0) h[at.burnedPct] = 0;
+    if (first) standStill(h, at, ctx);
+  } else standStill(h, at, ctx);
+  if (reason === null && at.sameSinceMs >= 0 && stuckCandidate(field, v)) {
+    const stuckMs = atMs - h[at.sameSinceMs]!;
+    const samples = h[at.sameSamples]!;
+    if (
+      samples >= STUCK.samples && stuckMs >= STUCK.minMs &&
+      h[at.sameMoved]! >= STUCK.movedShare * samples
+    ) {
+      reason = `stuck at ${v} for ${(stuckMs / 60_000).toFixed(0)} min while other readings moved`;
+    }
   }
-  const burned = h[o + BURNED_PCT]!;
-  if (reason === null && field === "fuel_pct" && burned >= STUCK_FUEL_BURN_PCT) {
+  const burned = at.burnedPct >= 0 ? h[at.burnedPct]! : 0;
+  if (reason === null && burned >= STUCK_FUEL_BURN_PCT) {
     reason = `stuck at ${v} % while the generator burned about ${burned.toFixed(1)} % ` +
       "of the tank";
   }
@@ -150,24 +194,18 @@ function badReading(
 }
 
 /** One more sample at the same value: counted, with what the rest did and the fuel burned. */
-function standStill(
-  h: number[],
-  o: number,
-  ctx: {
-    r: TelemetryRecord;
-    prev: TelemetryRecord | null;
-    profile: SiteProfile;
-    othersMoved: boolean;
-  },
-): void {
+function standStill(h: number[], at: Slots, ctx: ReadingContext): void {
   const { r, prev, profile } = ctx;
-  h[o + SAME_SAMPLES]!++;
-  if (ctx.othersMoved) h[o + SAME_MOVED]!++;
+  if (at.sameSamples >= 0) {
+    h[at.sameSamples]!++;
+    if (ctx.othersMoved) h[at.sameMoved]!++;
+  }
+  if (at.burnedPct < 0) return;
   if (r.genRunning && prev?.genRunning && profile.tankL > 0) {
     const dtH = (r.time.getTime() - prev.time.getTime()) / 3.6e6;
     const burnLph = fuelRateLph(profile.generatorRatedKw, (r.genW ?? r.loadW) / 1000);
-    h[o + BURNED_PCT] = h[o + BURNED_PCT]! + burnLph * dtH / profile.tankL * 100;
-  } else if (!r.genRunning) h[o + BURNED_PCT] = 0;
+    h[at.burnedPct] = h[at.burnedPct]! + burnLph * dtH / profile.tankL * 100;
+  } else if (!r.genRunning) h[at.burnedPct] = 0;
 }
 
 /**
@@ -176,42 +214,36 @@ function standStill(
  */
 function judge(
   h: number[],
-  o: number,
+  at: Slots,
   field: SensorField,
   v: number,
-  ctx: {
-    r: TelemetryRecord;
-    prev: TelemetryRecord | null;
-    profile: SiteProfile;
-    othersMoved: boolean;
-    reason: string;
-  },
+  ctx: ReadingContext & { reason: string },
 ): string {
-  const reason = badReading(h, o, field, v, ctx);
-  const faulty = h[o + FAULTY] === 1;
+  const reason = badReading(h, at, field, v, ctx);
+  const faulty = h[at.faulty] === 1;
+  const run = h[at.run]!;
   if (reason !== null) {
-    const bad = h[o + BAD]! + 1;
+    const bad = (run < 0 ? -run : 0) + 1;
+    h[at.run] = -bad;
+    h[at.faulty] = faulty || bad >= SENSOR_BAD_SAMPLES ? 1 : 0;
     // The reason of the first bad reading of the run is the one reported.
-    const first = faulty || h[o + BAD]! > 0 ? ctx.reason : reason;
-    h[o + BAD] = bad;
-    h[o + OK_RUN] = 0;
-    h[o + FAULTY] = faulty || bad >= SENSOR_BAD_SAMPLES ? 1 : 0;
-    return first;
+    return faulty || bad > 1 ? ctx.reason : reason;
   }
-  const okRun = h[o + OK_RUN]! + 1;
+  const okRun = (run > 0 ? run : 0) + 1;
   const stillFaulty = faulty && okRun < SENSOR_GOOD_SAMPLES;
-  h[o + GOOD] = v;
-  h[o + GOOD_AT_MS] = ctx.r.time.getTime();
-  h[o + BAD] = 0;
-  h[o + OK_RUN] = okRun;
-  h[o + FAULTY] = stillFaulty ? 1 : 0;
+  if (at.good >= 0) {
+    h[at.good] = v;
+    h[at.goodAtMs] = ctx.r.time.getTime();
+  }
+  h[at.run] = okRun;
+  h[at.faulty] = stillFaulty ? 1 : 0;
   return stillFaulty ? ctx.reason : "";
 }
 
 function faultyFields(s: SensorRuleState): [string, string][] {
   const faults: [string, string][] = [];
   for (let i = 0; i < FIELDS.length; i++) {
-    if (s.history[i * SLOTS + FAULTY] === 1) faults.push([FIELDS[i]!.name, s.reasons[i]!]);
+    if (s.history[SLOTS[i]!.faulty] === 1) faults.push([FIELDS[i]!.name, s.reasons[i]!]);
   }
   return faults;
 }
@@ -236,7 +268,7 @@ function condition(s: SensorRuleState, active: boolean, at: Date): AlarmConditio
 }
 
 function anyFaulty(s: SensorRuleState): boolean {
-  for (let i = 0; i < FIELDS.length; i++) if (s.history[i * SLOTS + FAULTY] === 1) return true;
+  for (const at of SLOTS) if (s.history[at.faulty] === 1) return true;
   return false;
 }
 
@@ -267,8 +299,8 @@ export function sensorRules(
     const v = FIELDS[i]!.read(r);
     if (v === null) continue;
     const othersMoved = moves.state || (moves.mask & ~(1 << i)) !== 0;
-    const o = i * SLOTS;
-    const reason = judge(history, o, FIELDS[i]!.name, v, {
+    const at = SLOTS[i]!;
+    const reason = judge(history, at, FIELDS[i]!.name, v, {
       r,
       prev: s.prev,
       profile,
@@ -279,7 +311,7 @@ export function sensorRules(
       if (reasons === s.reasons) reasons = reasons.slice();
       (reasons as string[])[i] = reason;
     }
-    if (history[o + BAD]! > 0) clean = false;
+    if (history[at.run]! < 0) clean = false;
   }
   if (reasons !== s.reasons && reasons.every((why) => why === "")) reasons = NO_REASONS;
   const cleanRecords = clean ? s.cleanRecords + 1 : 0;

@@ -73,6 +73,27 @@ Deno.test("sensor-invalid raises on a reading stuck for an hour while the rest m
   assert.deepEqual(changes(run(still).steps), []);
 });
 
+Deno.test("sensor-invalid raises on a fuel gauge that stands still while the generator burns 3 %", () => {
+  // The fixture's 5 kW set at full load burns 0.0332·5 + 0.2728·5 = 1.53 L/h (the curve of the
+  // worked example, 15.3 L/h at 50 kW), 0.255 L per 10-minute sample: 0.255 % of its 100 L
+  // tank. The gauge at 60 % all along has "burned" 11 · 0.255 = 2.805 % at sample 11 and
+  // 3.06 % at sample 12 (≥ 3 %): bad from 12, a fault at 14.
+  const running = { genRunning: true, source: "generator" as const, genW: 5000 };
+  const still = Array.from({ length: 16 }, (_, i) => rec(i * 10, { ...running, fuelPct: 60 }));
+  const { steps } = run(still);
+  assert.deepEqual(changes(steps), ["14 sensor-invalid raised"]);
+  assert.equal(
+    steps[0]!.conditions[0]!.values.reason,
+    "stuck at 60 % while the generator burned about 3.1 % of the tank",
+  );
+  // A gauge that falls with the burn reads live.
+  const live = Array.from(
+    { length: 16 },
+    (_, i) => rec(i * 10, { ...running, fuelPct: 60 - 0.255 * i }),
+  );
+  assert.deepEqual(changes(run(live).steps), []);
+});
+
 Deno.test("sensor-invalid raises on the device's sensor-invalid event and clears on recovery", () => {
   let s = newAlarmRuleState();
   const invalid = onEvent(s, {
