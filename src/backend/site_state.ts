@@ -9,6 +9,7 @@ import type { FuelLearning } from "../core/fuel_learning.ts";
 import type { FuelCurve } from "../core/generator.ts";
 import type { Prediction } from "../core/prediction.ts";
 import { legacySiteProfile, type SiteProfile } from "../core/site_profile.ts";
+import { heldRecord } from "../core/held_record.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { type LoadProfileState, newLoadProfile, updateLoadProfile } from "../core/load_forecast.ts";
 import { learnsLoad, socSampleOf } from "../core/site_learning.ts";
@@ -56,6 +57,7 @@ export interface SiteState {
   status: SiteStatus;
   /** The operator's saved profile, or null when the default for the protocol applies. */
   storedProfile: SiteProfile | null;
+  /** The newest record, as held_record.ts holds it (its numbers unboxed). */
   latest: TelemetryRecord | null;
   /** Where a first-generation device listens: its topic's spelling of the site id. */
   topicSiteId: string;
@@ -184,7 +186,7 @@ export class SiteStates {
         protocol: s.protocol,
         status: s.status,
         storedProfile: s.profile,
-        latest: s.latest,
+        latest: s.latest && heldRecord(s.latest),
         topicSiteId: s.siteId,
         soc: null,
         loadProfile: null,
@@ -254,7 +256,7 @@ export class SiteStates {
       state.topicSiteId = topicSiteId === state.siteId ? state.siteId : topicSiteId;
       const prev = state.latest;
       if (prev && record.time.getTime() <= prev.time.getTime()) return;
-      state.latest = record;
+      state.latest = heldRecord(record);
       learn(state, record);
       touched.add(record.siteId);
     });

@@ -50,9 +50,9 @@ interface Slots {
   burnedPct: number;
 }
 
+let slotCount = 0;
 const SLOTS: readonly Slots[] = (() => {
-  let next = 0;
-  const take = (has: boolean) => (has ? next++ : -1);
+  const take = (has: boolean) => (has ? slotCount++ : -1);
   return FIELDS.map(({ name }) => {
     const jump = name in JUMP_UNITS;
     const stuck = STUCK_FIELDS.includes(name);
@@ -71,15 +71,27 @@ const SLOTS: readonly Slots[] = (() => {
   });
 })();
 
+/**
+ * After the fields' slots, the previous record as the rules read it (whether the rest of the
+ * site moved, how long the generator ran): each field's value (NaN for null), its time (ms) and
+ * whether the generator ran, NaN before the first record. Held as numbers, not as the record:
+ * the site state holds the newest record in its own compact form (held_record.ts).
+ */
+const PREV = slotCount;
+const PREV_TIME_MS = PREV + FIELDS.length;
+const PREV_GEN_RUNNING = PREV_TIME_MS + 1;
+
 /** A new site's history: NaN for the values not read yet, 0 for the counts. */
 const NEW_HISTORY: readonly number[] = (() => {
-  // Pushed one by one from an empty literal, the array is packed doubles; slice() keeps it so.
+  // Assigned in index order from an empty literal, the array is packed doubles; slice() keeps
+  // it so.
   const history: number[] = [];
   for (const slots of SLOTS) {
     for (const [key, at] of Object.entries(slots)) {
       if (at >= 0) history[at] = key === "good" || key === "same" ? NaN : 0;
     }
   }
+  for (let at = PREV; at <= PREV_GEN_RUNNING; at++) history[at] = NaN;
   return history;
 })();
 
@@ -96,7 +108,8 @@ export interface SensorRuleState {
   device: Readonly<Record<string, string>>;
   /** Whether the site's sensor-invalid alarm is active. */
   alarm: Debounce;
-  prev: TelemetryRecord | null;
+  /** The previous record's source (its numbers are in `history`); null before the first. */
+  prevSource: TelemetryRecord["source"] | null;
   /** Consecutive records with no bad reading: an alarm clears only after SENSOR_GOOD_SAMPLES. */
   cleanRecords: number;
   /** Telemetry rejected since the last record taken: the field its reason names, and why. */
@@ -111,7 +124,7 @@ export function newSensorRuleState(): SensorRuleState {
     reasons: NO_REASONS,
     device: NONE,
     alarm: IDLE,
-    prev: null,
+    prevSource: null,
     cleanRecords: 0,
     rejects: null,
     rejected: NONE,
@@ -122,23 +135,25 @@ export function newSensorRuleState(): SensorRuleState {
  * Which readings changed from the previous record (bit i for FIELDS[i]), and whether the
  * generator or the source did: what "the rest of the site moves" means for a stuck reading.
  */
-function movement(
-  r: TelemetryRecord,
-  prev: TelemetryRecord | null,
-): { mask: number; state: boolean } {
-  if (prev === null) return { mask: 0, state: false };
+function movement(r: TelemetryRecord, s: SensorRuleState): { mask: number; state: boolean } {
+  const h = s.history;
+  if (s.prevSource === null) return { mask: 0, state: false };
   let mask = 0;
   for (let i = 0; i < FIELDS.length; i++) {
-    const read = FIELDS[i]!.read;
-    const a = read(r), b = read(prev);
-    if (a !== null && b !== null && a !== b) mask |= 1 << i;
+    const a = FIELDS[i]!.read(r), b = h[PREV + i]!;
+    if (a !== null && !Number.isNaN(b) && a !== b) mask |= 1 << i;
   }
-  return { mask, state: r.genRunning !== prev.genRunning || r.source !== prev.source };
+  return {
+    mask,
+    state: (r.genRunning ? 1 : 0) !== h[PREV_GEN_RUNNING] || r.source !== s.prevSource,
+  };
 }
 
 interface ReadingContext {
   r: TelemetryRecord;
-  prev: TelemetryRecord | null;
+  /** The previous record's time (NaN before the first) and whether the generator ran then. */
+  prevTimeMs: number;
+  prevGenRunning: boolean;
   profile: SiteProfile;
   othersMoved: boolean;
 }
@@ -195,14 +210,14 @@ function badReading(
 
 /** One more sample at the same value: counted, with what the rest did and the fuel burned. */
 function standStill(h: number[], at: Slots, ctx: ReadingContext): void {
-  const { r, prev, profile } = ctx;
+  const { r, profile } = ctx;
   if (at.sameSamples >= 0) {
     h[at.sameSamples]!++;
     if (ctx.othersMoved) h[at.sameMoved]!++;
   }
   if (at.burnedPct < 0) return;
-  if (r.genRunning && prev?.genRunning && profile.tankL > 0) {
-    const dtH = (r.time.getTime() - prev.time.getTime()) / 3.6e6;
+  if (r.genRunning && ctx.prevGenRunning && profile.tankL > 0) {
+    const dtH = (r.time.getTime() - ctx.prevTimeMs) / 3.6e6;
     const burnLph = fuelRateLph(profile.generatorRatedKw, (r.genW ?? r.loadW) / 1000);
     h[at.burnedPct] = h[at.burnedPct]! + burnLph * dtH / profile.tankL * 100;
   } else if (!r.genRunning) h[at.burnedPct] = 0;
@@ -293,7 +308,9 @@ export function sensorRules(
 ): { state: SensorRuleState; conditions: AlarmCondition[] } {
   const history = s.history.slice();
   let reasons = s.reasons;
-  const moves = movement(r, s.prev);
+  const moves = movement(r, s);
+  const prevTimeMs = s.history[PREV_TIME_MS]!;
+  const prevGenRunning = s.history[PREV_GEN_RUNNING] === 1;
   let clean = true;
   for (let i = 0; i < FIELDS.length; i++) {
     const v = FIELDS[i]!.read(r);
@@ -302,7 +319,8 @@ export function sensorRules(
     const at = SLOTS[i]!;
     const reason = judge(history, at, FIELDS[i]!.name, v, {
       r,
-      prev: s.prev,
+      prevTimeMs,
+      prevGenRunning,
       profile,
       othersMoved,
       reason: reasons[i]!,
@@ -314,11 +332,14 @@ export function sensorRules(
     if (history[at.run]! < 0) clean = false;
   }
   if (reasons !== s.reasons && reasons.every((why) => why === "")) reasons = NO_REASONS;
+  for (let i = 0; i < FIELDS.length; i++) history[PREV + i] = FIELDS[i]!.read(r) ?? NaN;
+  history[PREV_TIME_MS] = r.time.getTime();
+  history[PREV_GEN_RUNNING] = r.genRunning ? 1 : 0;
   const cleanRecords = clean ? s.cleanRecords + 1 : 0;
   // Telemetry that passes again for SENSOR_GOOD_SAMPLES records ends a rejected field's fault.
   const rejected = cleanRecords >= SENSOR_GOOD_SAMPLES ? NONE : s.rejected;
   return settle(
-    { ...s, history, reasons, prev: r, cleanRecords, rejects: null, rejected },
+    { ...s, history, reasons, prevSource: r.source, cleanRecords, rejects: null, rejected },
     r.time,
   );
 }
