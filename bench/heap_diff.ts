@@ -48,10 +48,10 @@ function shapes(path: string): Map<string, Shape> {
   const { node_fields: nf, node_types, edge_fields: ef, edge_types } = d.snapshot.meta;
   const nodeTypes = node_types[0], edgeTypes = edge_types[0];
   const [n, en] = [nf.length, ef.length];
-  const [type, name, size, edgeCount] = ["type", "name", "self_size", "edge_count"]
-    .map((f) => nf.indexOf(f));
-  const [edgeType, edgeName, toNode] = ["type", "name_or_index", "to_node"]
-    .map((f) => ef.indexOf(f));
+  const type = nf.indexOf("type"), name = nf.indexOf("name");
+  const size = nf.indexOf("self_size"), edgeCount = nf.indexOf("edge_count");
+  const edgeType = ef.indexOf("type"), edgeName = ef.indexOf("name_or_index");
+  const toNode = ef.indexOf("to_node");
   const { nodes, edges, strings } = d;
   const out = new Map<string, Shape>();
   let e = 0;

@@ -10,6 +10,7 @@ import type { FuelCurve } from "../core/generator.ts";
 import type { Prediction } from "../core/prediction.ts";
 import { legacySiteProfile, type SiteProfile } from "../core/site_profile.ts";
 import { heldRecord } from "../core/held_record.ts";
+import { SiteEntry } from "./site_entry.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { type LoadProfileState, newLoadProfile, updateLoadProfile } from "../core/load_forecast.ts";
 import { learnsLoad, socSampleOf } from "../core/site_learning.ts";
@@ -81,7 +82,8 @@ export interface SiteState {
   /**
    * The planner's notes (planner.ts), here rather than in maps of its own (a map entry is some
    * 50 bytes a site): what `advice` was computed from and when on the wall clock, when the last
-   * command went out on the wall clock, and when the fuel history was last read.
+   * command went out on the wall clock, and when the fuel history was last read. SiteEntry
+   * (site_entry.ts) holds these numbers unboxed and builds the two objects when read.
    */
   advisedOn: AdviceBasis | null;
   advisedAtWallMs: number | null;
@@ -181,25 +183,11 @@ export class SiteStates {
   static fromSnapshots(snapshots: SiteSnapshot[], options: SiteStatesOptions = {}): SiteStates {
     const states = new SiteStates(options);
     for (const s of snapshots) {
-      states.#sites.set(s.siteId, {
-        siteId: s.siteId,
-        protocol: s.protocol,
-        status: s.status,
-        storedProfile: s.profile,
-        latest: s.latest && heldRecord(s.latest),
-        topicSiteId: s.siteId,
-        soc: null,
-        loadProfile: null,
-        fuel: null,
-        advice: null,
-        sentAdvice: null,
-        lastCommand: null,
-        lastSeq: s.lastCommandSeq,
-        advisedOn: null,
-        advisedAtWallMs: null,
-        sentAtWallMs: null,
-        fuelTriedAtMs: null,
-      });
+      const state = new SiteEntry(s.siteId, s.protocol, s.status);
+      state.storedProfile = s.profile;
+      state.latest = s.latest && heldRecord(s.latest);
+      state.lastSeq = s.lastCommandSeq;
+      states.#sites.set(s.siteId, state);
     }
     return states;
   }
@@ -215,25 +203,7 @@ export class SiteStates {
   ): SiteState {
     let state = this.#sites.get(siteId);
     if (!state) {
-      state = {
-        siteId,
-        protocol,
-        status: "unknown",
-        storedProfile: null,
-        latest: null,
-        topicSiteId: siteId,
-        soc: null,
-        loadProfile: null,
-        fuel: null,
-        advice: null,
-        sentAdvice: null,
-        lastCommand: null,
-        lastSeq: null,
-        advisedOn: null,
-        advisedAtWallMs: null,
-        sentAtWallMs: null,
-        fuelTriedAtMs: null,
-      };
+      state = new SiteEntry(siteId, protocol, "unknown");
       this.#sites.set(siteId, state);
       this.#o.onNewSite?.({ siteId, protocol, seenIn });
     }
