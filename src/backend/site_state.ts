@@ -10,6 +10,7 @@ import type { FuelCurve } from "../core/generator.ts";
 import type { Prediction } from "../core/prediction.ts";
 import { legacySiteProfile, type SiteProfile } from "../core/site_profile.ts";
 import { heldRecord } from "../core/held_record.ts";
+import { heldSoc } from "../core/held_soc.ts";
 import { SiteEntry } from "./site_entry.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
 import { type LoadProfileState, newLoadProfile, updateLoadProfile } from "../core/load_forecast.ts";
@@ -151,7 +152,7 @@ export function profileOf(state: SiteState): SiteProfile {
 function learn(state: SiteState, record: TelemetryRecord): void {
   const profile = profileOf(state);
   try {
-    state.soc = updateSocEstimate(state.soc, socSampleOf(record), { profile });
+    state.soc = heldSoc(updateSocEstimate(state.soc, socSampleOf(record), { profile }));
   } catch {
     // Kept: the previous estimate (or none) says more than a reading the estimator refuses.
   }

@@ -99,27 +99,6 @@ export function updateSocEstimate(
   sample: SocSample,
   options: SocEstimateOptions,
 ): SocEstimate {
-  const e = nextEstimate(prev, sample, options);
-  // One literal in one order: the spreads below leave V8 a separate property array, 64 bytes
-  // for each of the backend's sites.
-  return {
-    time: e.time,
-    socPct: e.socPct,
-    uncertaintyPct: e.uncertaintyPct,
-    method: e.method,
-    holding: e.holding,
-    restSince: e.restSince,
-    chargedSince: e.chargedSince,
-    lowVoltage: e.lowVoltage,
-    batteryA: e.batteryA,
-  };
-}
-
-function nextEstimate(
-  prev: SocEstimate | null,
-  sample: SocSample,
-  options: SocEstimateOptions,
-): SocEstimate {
   const p = socEstimatorParams(options.profile, options.params);
   checkSample(sample, prev);
   const { time, batteryA } = sample;
