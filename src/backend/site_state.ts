@@ -10,6 +10,7 @@ import type { FuelCurve } from "../core/generator.ts";
 import type { Prediction } from "../core/prediction.ts";
 import { legacySiteProfile, type SiteProfile } from "../core/site_profile.ts";
 import { heldRecord } from "../core/held_record.ts";
+import { heldLoadProfile } from "../core/held_load_profile.ts";
 import { heldSoc } from "../core/held_soc.ts";
 import { SiteEntry } from "./site_entry.ts";
 import type { TelemetryRecord } from "../core/telemetry.ts";
@@ -158,10 +159,10 @@ function learn(state: SiteState, record: TelemetryRecord): void {
   }
   if (!learnsLoad(record)) return;
   state.loadProfile ??= newLoadProfile({ utcOffsetMin: offsetOrUtc(record.time, profile) });
-  state.loadProfile = updateLoadProfile(state.loadProfile, {
+  state.loadProfile = heldLoadProfile(updateLoadProfile(state.loadProfile, {
     time: record.time,
     loadW: record.loadW,
-  });
+  }));
 }
 
 /** The profile's UTC offset; 0 for a time zone the runtime does not know. */

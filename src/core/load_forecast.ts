@@ -178,6 +178,26 @@ export function newLoadProfile(options: { utcOffsetMin?: number } = {}): LoadPro
   };
 }
 
+/** The profile's fields as a plain object. */
+export function plainLoadProfile(s: LoadProfileState): LoadProfileState {
+  return {
+    utcOffsetMin: s.utcOffsetMin,
+    buckets: s.buckets,
+    counts: s.counts,
+    scaleW: s.scaleW,
+    ewmaW: s.ewmaW,
+    ewmaVarW2: s.ewmaVarW2,
+    levelVar24W2: s.levelVar24W2,
+    levelVarN: s.levelVarN,
+    midnightLevelW: s.midnightLevelW,
+    lastSampleMs: s.lastSampleMs,
+    hourKey: s.hourKey,
+    hourSumWs: s.hourSumWs,
+    hourCoveredS: s.hourCoveredS,
+    learnedHourKey: s.learnedHourKey,
+  };
+}
+
 function localHourKey(state: LoadProfileState, ms: number): number {
   return Math.floor((ms + state.utcOffsetMin * 60_000) / HOUR_MS);
 }
@@ -318,13 +338,15 @@ function learnHour(
  * Learns one sample. Samples at or before the last one (replays, duplicates) are ignored;
  * a sample stands for the time since the previous one, at most an hour.
  */
-export function updateLoadProfile(state: LoadProfileState, sample: LoadSample): LoadProfileState {
+export function updateLoadProfile(held: LoadProfileState, sample: LoadSample): LoadProfileState {
+  // Plain fields to spread: a held profile (held_load_profile.ts) has them as getters.
+  const state = plainLoadProfile(held);
   const ms = sample.time.getTime();
   if (!Number.isFinite(ms)) throw new KasiError("INPUT_INVALID", `sample.time is invalid`);
   if (!Number.isFinite(sample.loadW) || sample.loadW < 0) {
     throw new KasiError("INPUT_INVALID", `sample.loadW must be ≥ 0 W, got ${sample.loadW}`);
   }
-  if (state.lastSampleMs !== null && ms <= state.lastSampleMs) return state;
+  if (state.lastSampleMs !== null && ms <= state.lastSampleMs) return held;
   const dtS = state.lastSampleMs === null
     ? 0
     : Math.min((ms - state.lastSampleMs) / 1000, MAX_SAMPLE_WEIGHT_S);
