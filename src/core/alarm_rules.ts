@@ -46,28 +46,66 @@ export const OFFLINE = {
   intervalAlpha: 0.2,
 } as const;
 
-export interface AlarmRuleState {
+/** The offline rule's state. */
+interface OfflineRuleState {
   /** Newest record time, ms; older records (late, redelivered) are not evaluated. */
   lastTimeMs: number | null;
   /** When telemetry was last rejected (receive time, ms): the site is talking, if badly. */
   lastRejectMs: number | null;
   intervalS: number | null;
   offline: boolean;
-  fuel: FuelRuleState;
-  power: PowerRuleState;
-  sensor: SensorRuleState;
+}
+
+/**
+ * Every rule's state of one site, in one flat object: the backend holds one per site, and
+ * each nested object was another 24-byte header and 8-byte pointer (96 bytes a site for three).
+ * Each rule reads its own fields and returns them; `compose` puts them together again.
+ */
+export interface AlarmRuleState
+  extends OfflineRuleState, FuelRuleState, PowerRuleState, SensorRuleState {}
+
+/** One literal with every field in one order (V8 then keeps one layout for all sites). */
+function compose(
+  o: OfflineRuleState,
+  f: FuelRuleState,
+  p: PowerRuleState,
+  s: SensorRuleState,
+): AlarmRuleState {
+  return {
+    lastTimeMs: o.lastTimeMs,
+    lastRejectMs: o.lastRejectMs,
+    intervalS: o.intervalS,
+    offline: o.offline,
+    low: f.low,
+    loss: f.loss,
+    recent: f.recent,
+    refPct: f.refPct,
+    refMs: f.refMs,
+    running: f.running,
+    steadySinceMs: f.steadySinceMs,
+    reserve: p.reserve,
+    predicted: p.predicted,
+    genFailed: p.genFailed,
+    runSinceMs: p.runSinceMs,
+    overRun: p.overRun,
+    history: s.history,
+    reasons: s.reasons,
+    device: s.device,
+    sensorAlarm: s.sensorAlarm,
+    prevSource: s.prevSource,
+    cleanRecords: s.cleanRecords,
+    rejects: s.rejects,
+    rejected: s.rejected,
+  };
 }
 
 export function newAlarmRuleState(): AlarmRuleState {
-  return {
-    lastTimeMs: null,
-    lastRejectMs: null,
-    intervalS: null,
-    offline: false,
-    fuel: newFuelRuleState(),
-    power: newPowerRuleState(),
-    sensor: newSensorRuleState(),
-  };
+  return compose(
+    { lastTimeMs: null, lastRejectMs: null, intervalS: null, offline: false },
+    newFuelRuleState(),
+    newPowerRuleState(),
+    newSensorRuleState(),
+  );
 }
 
 /** Marks the rules of alarms still open (reloaded at start) active, so none is raised twice. */
@@ -75,17 +113,16 @@ export function seedAlarmRuleState(
   s: AlarmRuleState,
   open: ReadonlySet<AlarmKind>,
 ): AlarmRuleState {
-  return {
-    ...s,
-    offline: s.offline || open.has("site-offline"),
-    fuel: {
-      ...s.fuel,
-      low: open.has("low-fuel") ? ACTIVE : s.fuel.low,
-      loss: open.has("fuel-loss") ? ACTIVE : s.fuel.loss,
+  return compose(
+    { ...s, offline: s.offline || open.has("site-offline") },
+    {
+      ...s,
+      low: open.has("low-fuel") ? ACTIVE : s.low,
+      loss: open.has("fuel-loss") ? ACTIVE : s.loss,
     },
-    power: seedPower(s.power, open),
-    sensor: seedSensor(s.sensor, open.has("sensor-invalid")),
-  };
+    seedPower(s, open),
+    seedSensor(s, open.has("sensor-invalid")),
+  );
 }
 
 export type SiteRuleContext = FuelContext & PowerContext;
@@ -122,20 +159,18 @@ export function onRecord(
       at: record.time,
     });
   }
-  const fuel = fuelRules(s.fuel, record, ctx);
-  const power = powerRules(s.power, record, ctx);
-  const sensor = sensorRules(s.sensor, record, ctx.profile);
+  const fuel = fuelRules(s, record, ctx);
+  const power = powerRules(s, record, ctx);
+  const sensor = sensorRules(s, record, ctx.profile);
   conditions.push(...fuel.conditions, ...power.conditions, ...sensor.conditions);
+  const offline = {
+    lastTimeMs: atMs,
+    lastRejectMs: s.lastRejectMs,
+    intervalS: learnInterval(s, atMs),
+    offline: false,
+  };
   return {
-    state: {
-      lastTimeMs: atMs,
-      lastRejectMs: s.lastRejectMs,
-      intervalS: learnInterval(s, atMs),
-      offline: false,
-      fuel: fuel.state,
-      power: power.state,
-      sensor: sensor.state,
-    },
+    state: compose(offline, fuel.state, power.state, sensor.state),
     conditions,
   };
 }
@@ -145,25 +180,25 @@ export function onEvent(
   s: AlarmRuleState,
   event: { kind: string; time: Date; values: Record<string, unknown> },
 ): RuleResult {
-  const gen = generatorEvent(s.power, event);
-  const sensor = sensorEvent(s.sensor, event);
+  const gen = generatorEvent(s, event);
+  const sensor = sensorEvent(s, event);
   if (
     gen.conditions.length === 0 && sensor.conditions.length === 0 &&
-    gen.state === s.power && sensor.state === s.sensor
+    gen.state === s && sensor.state === s
   ) {
     return { state: s, conditions: [] };
   }
   return {
-    state: { ...s, power: gen.state, sensor: sensor.state },
+    state: compose(s, s, gen.state, sensor.state),
     conditions: [...gen.conditions, ...sensor.conditions],
   };
 }
 
 /** A telemetry message of the site that was rejected: evidence of a broken sensor (alarm_sensor). */
 export function onReject(s: AlarmRuleState, reject: { reason: string; at: Date }): RuleResult {
-  const sensor = telemetryRejected(s.sensor, reject);
+  const sensor = telemetryRejected(s, reject);
   return {
-    state: { ...s, sensor: sensor.state, lastRejectMs: reject.at.getTime() },
+    state: compose({ ...s, lastRejectMs: reject.at.getTime() }, s, s, sensor.state),
     conditions: sensor.conditions,
   };
 }

@@ -107,7 +107,7 @@ export interface SensorRuleState {
   /** Sensors the device reported invalid (its events), with the reason. */
   device: Readonly<Record<string, string>>;
   /** Whether the site's sensor-invalid alarm is active. */
-  alarm: Debounce;
+  sensorAlarm: Debounce;
   /** The previous record's source (its numbers are in `history`); null before the first. */
   prevSource: TelemetryRecord["source"] | null;
   /** Consecutive records with no bad reading: an alarm clears only after SENSOR_GOOD_SAMPLES. */
@@ -123,7 +123,7 @@ export function newSensorRuleState(): SensorRuleState {
     history: NEW_HISTORY.slice(),
     reasons: NO_REASONS,
     device: NONE,
-    alarm: IDLE,
+    sensorAlarm: IDLE,
     prevSource: null,
     cleanRecords: 0,
     rejects: null,
@@ -293,10 +293,10 @@ function settle(
 ): { state: SensorRuleState; conditions: AlarmCondition[] } {
   const any = anyFaulty(s) || Object.keys(s.device).length > 0 ||
     Object.keys(s.rejected).length > 0;
-  if (any === s.alarm.active) return { state: s, conditions: [] };
+  if (any === s.sensorAlarm.active) return { state: s, conditions: [] };
   // An alarm reloaded at start knows no field yet: it waits for clean records before clearing.
   if (!any && s.cleanRecords < SENSOR_GOOD_SAMPLES) return { state: s, conditions: [] };
-  const state = { ...s, alarm: any ? ACTIVE : IDLE };
+  const state = { ...s, sensorAlarm: any ? ACTIVE : IDLE };
   return { state, conditions: [condition(state, any, at)] };
 }
 
@@ -339,7 +339,17 @@ export function sensorRules(
   // Telemetry that passes again for SENSOR_GOOD_SAMPLES records ends a rejected field's fault.
   const rejected = cleanRecords >= SENSOR_GOOD_SAMPLES ? NONE : s.rejected;
   return settle(
-    { ...s, history, reasons, prevSource: r.source, cleanRecords, rejects: null, rejected },
+    // Only the sensor fields: `s` may be every rule's state (alarm_rules.ts), 24 fields to copy.
+    {
+      history,
+      reasons,
+      device: s.device,
+      sensorAlarm: s.sensorAlarm,
+      prevSource: r.source,
+      cleanRecords,
+      rejects: null,
+      rejected,
+    },
     r.time,
   );
 }
@@ -389,5 +399,5 @@ export function telemetryRejected(
 
 /** An alarm reloaded open at start: active until every sensor reads well (three samples). */
 export function seedSensor(s: SensorRuleState, open: boolean): SensorRuleState {
-  return open ? { ...s, alarm: ACTIVE } : s;
+  return open ? { ...s, sensorAlarm: ACTIVE } : s;
 }

@@ -143,5 +143,5 @@ Deno.test("sensor-invalid raises on three rejected messages naming one field, cl
   for (const [i, why] of ["fuel_pct: x", "load_w: y", "fuel_pct: z"].entries()) {
     t = onReject(t, { reason: why, at: new Date(T0.getTime() + (i + 1) * 60_000) }).state;
   }
-  assert.equal(t.sensor.alarm.active, false);
+  assert.equal(t.sensorAlarm.active, false);
 });
