@@ -364,9 +364,13 @@ export class DeviceAgent {
    * so a contactor that did not open is never followed by closing the other one.
    */
   async #applyOutputs(wanted: Outputs, reasons: string[]): Promise<OutputsReadBack> {
+    const sleep = this.#o.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
     const { actual, blocked } = await switchOutputs(this.#o.driver, wanted, {
       from: this.#outputs?.source ?? wanted.source,
       deadTimeMs: this.#params.transferDeadTimeMs,
+      // The dead time passes in simulated time: at 300× a second's wait in real time held the
+      // tick for 300 simulated seconds, a gap in the telemetry at every transfer.
+      sleep: (ms) => sleep(ms / (this.#o.speed ?? 1)),
     });
     if (blocked && !this.#transferBlocked) {
       const detail = `transfer ${blocked.from} → ${blocked.to} blocked: the outputs read back ` +

@@ -28,6 +28,11 @@ export interface AgentOptions {
   /** The wall clock. Default `() => new Date()`. */
   clock?: () => Date;
   /**
+   * Waits real time: the transfer's dead time, which is simulated time like every delay of the
+   * site, so the agent asks for it divided by `speed`. Default setTimeout.
+   */
+  sleep?: (realMs: number) => Promise<void>;
+  /**
    * After outputs read back wrong, the safe state is held this long (simulated seconds) before
    * the policy tries again. Default DEFAULT_OUTPUT_FAULT_RETRY_S (src/device/output_guard.ts).
    */

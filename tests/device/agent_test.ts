@@ -18,7 +18,10 @@ const HOUR_MS = 3_600_000;
  */
 const SEQ = 1_000_000;
 
-function simAgent(siteId: string, options: { clock?: () => Date; log?: MemoryLogger } = {}) {
+function simAgent(
+  siteId: string,
+  options: { clock?: () => Date; log?: MemoryLogger; sleep?: (ms: number) => Promise<void> } = {},
+) {
   const preset = SIM_PRESETS.small;
   const site = simSiteFromPreset(preset, { siteId, seed: 1 });
   const startTime = new Date("2026-03-20T12:00:00Z");
@@ -40,6 +43,7 @@ function simAgent(siteId: string, options: { clock?: () => Date; log?: MemoryLog
     log,
     startTime,
     clock: options.clock,
+    sleep: options.sleep,
   });
   return { agent, driver, log };
 }
@@ -79,7 +83,13 @@ async function publishCommand(c: StrategicCommand | string, siteId: string) {
 Deno.test("DeviceAgent publishes status, telemetry and acts on commands over MQTT", async () => {
   const siteId = uniqueSiteId("agent");
   const inbox = await Inbox.open(TEST_MQTT_URL, `kasi/v1/sites/${siteId}/#`);
-  const { agent, driver, log } = simAgent(siteId);
+  // The real waits the agent asks for: the transfer's dead time among them.
+  const waits: number[] = [];
+  const sleep = (ms: number) => {
+    waits.push(ms);
+    return new Promise<void>((resolve) => setTimeout(resolve, ms));
+  };
+  const { agent, driver, log } = simAgent(siteId, { sleep });
   try {
     await agent.start();
     await inbox.waitFor("status online", (m) => m.topic.endsWith("/status") && m.text === "online");
@@ -120,6 +130,8 @@ Deno.test("DeviceAgent publishes status, telemetry and acts on commands over MQT
       return r.ok && r.record.genRunning && r.record.source === "generator";
     });
     assert.ok(onGen);
+    // The 1 s dead time (policy_params.ts) is simulated time: 1000 ms / 200× = 5 ms of real wait.
+    assert.deepEqual(waits, [5]);
     assert.ok(
       log.entries.some((e) =>
         e.msg.startsWith(`acting on command seq ${SEQ + 1}: mode normal, start gen at 99 %`)
