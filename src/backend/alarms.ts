@@ -104,7 +104,7 @@ export class AlarmEngine implements AlarmBook {
       this.#rules.set(s.siteId, { ...state, lastTimeMs: s.latestTime?.getTime() ?? null });
     }
     for (const [siteId, open] of this.#open) {
-      this.#rules.set(siteId, seedAlarmRuleState(this.#state(siteId), new Set(open.keys())));
+      this.#rules.set(siteId, seedAlarmRuleState(this.#state(siteId), open));
     }
   }
 

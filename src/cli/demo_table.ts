@@ -77,7 +77,8 @@ function messageOf(values: Alarm["clearedValues"]): string | null {
 }
 
 /**
- * The alarm pane under the table: the open alarms (site, kind, severity, since when, what) and
+ * The alarm pane under the table: the open alarms (site, kind, severity, since when — month-day
+ * and time, as an alarm left open by an earlier run is from another day —, what) and
  * the latest changes, newest last; lines cut to `width` characters.
  */
 export function renderAlarms(
@@ -92,7 +93,7 @@ export function renderAlarms(
     const ack = a.state === "acknowledged" ? " ack" : "";
     lines.push(cut(
       `  ${pad(a.siteId, 10, false)} ${pad(a.kind, 25, false)} ${pad(a.severity, 8, false)} ` +
-        `since ${a.raisedAt.slice(11, 16)}${ack}  ${a.message}`,
+        `since ${a.raisedAt.slice(5, 10)} ${a.raisedAt.slice(11, 16)}${ack}  ${a.message}`,
     ));
   }
   if (recent.length > 0) {

@@ -3,7 +3,15 @@
  * loss (the level falls with the generator off, beyond gauge noise and thermal contraction).
  * Pure: the state goes in and comes out with the conditions that changed.
  */
-import { type AlarmCondition, type Debounce, debounce, IDLE, round1 } from "./alarm_debounce.ts";
+import type { Alarm } from "./alarm.ts";
+import {
+  ACTIVE,
+  type AlarmCondition,
+  type Debounce,
+  debounce,
+  IDLE,
+  round1,
+} from "./alarm_debounce.ts";
 import { type FuelCurve, fuelRateLph } from "./generator.ts";
 import type { SiteProfile } from "./site_profile.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
@@ -243,4 +251,32 @@ export function fuelRules(
 /** Litres to one decimal, or two where one decimal would print `x` and `other` alike. */
 function litres(x: number, other: number): string {
   return round1(x) === round1(other) ? x.toFixed(2) : String(round1(x));
+}
+
+/**
+ * The fuel rules of alarms still open at start. An open fuel loss takes the level it was raised
+ * at as its reference (and the generator's state then as its segment), so a refuel during the
+ * restart clears it as a refuel does; without them the rule started from the level it first
+ * read, and only six steady hours cleared the loss.
+ */
+export function seedFuel(
+  s: FuelRuleState,
+  open: ReadonlyMap<string, Pick<Alarm, "values" | "raisedAt">>,
+): FuelRuleState {
+  const low = open.has("low-fuel") ? ACTIVE : s.low;
+  const loss = open.get("fuel-loss");
+  if (loss === undefined) return { ...s, low };
+  const { fuelPct, genRunning } = loss.values;
+  if (typeof fuelPct !== "number" || typeof genRunning !== "boolean") {
+    return { ...s, low, loss: ACTIVE };
+  }
+  return {
+    ...s,
+    low,
+    loss: ACTIVE,
+    recent: [],
+    refPct: fuelPct,
+    refMs: Date.parse(loss.raisedAt),
+    running: genRunning,
+  };
 }

@@ -4,9 +4,15 @@
  * change (last will), and a clock tick for silence. The backend's alarm engine keeps the state
  * per site and turns conditions into stored alarms (raised → acknowledged → cleared).
  */
-import type { AlarmKind } from "./alarm.ts";
+import type { Alarm, AlarmKind } from "./alarm.ts";
 import { type AlarmCondition, round1 } from "./alarm_debounce.ts";
-import { type FuelContext, fuelRules, type FuelRuleState, newFuelRuleState } from "./alarm_fuel.ts";
+import {
+  type FuelContext,
+  fuelRules,
+  type FuelRuleState,
+  newFuelRuleState,
+  seedFuel,
+} from "./alarm_fuel.ts";
 import {
   generatorEvent,
   newPowerRuleState,
@@ -23,7 +29,6 @@ import {
   type SensorRuleState,
   telemetryRejected,
 } from "./alarm_sensor.ts";
-import { ACTIVE } from "./alarm_debounce.ts";
 import type { TelemetryRecord } from "./telemetry.ts";
 
 export type { AlarmCondition } from "./alarm_debounce.ts";
@@ -108,19 +113,18 @@ export function newAlarmRuleState(): AlarmRuleState {
   );
 }
 
-/** Marks the rules of alarms still open (reloaded at start) active, so none is raised twice. */
+/**
+ * Marks the rules of alarms still open (reloaded at start) active, so none is raised twice; an
+ * open fuel loss also takes back the level it was raised at (alarm_fuel.ts `seedFuel`).
+ */
 export function seedAlarmRuleState(
   s: AlarmRuleState,
-  open: ReadonlySet<AlarmKind>,
+  open: ReadonlyMap<AlarmKind, Pick<Alarm, "values" | "raisedAt">>,
 ): AlarmRuleState {
   return compose(
     { ...s, offline: s.offline || open.has("site-offline") },
-    {
-      ...s,
-      low: open.has("low-fuel") ? ACTIVE : s.low,
-      loss: open.has("fuel-loss") ? ACTIVE : s.loss,
-    },
-    seedPower(s, open),
+    seedFuel(s, open),
+    seedPower(s, new Set(open.keys())),
     seedSensor(s, open.has("sensor-invalid")),
   );
 }

@@ -59,8 +59,8 @@ Deno.test("renderAlarms() lists open alarms and the latest changes, cut to the w
     renderAlarms([alarm], [alarmChangeLine(alarm)]),
     [
       "OPEN ALARMS (1)",
-      // 65 characters of columns and a 38-character message: cut to 99 and an ellipsis.
-      "  demo-1     fuel-loss                 critical since 06:26 ack  Fuel fell 2.9 L with the generator…",
+      // 71 characters of columns and a 38-character message: cut to 99 and an ellipsis.
+      "  demo-1     fuel-loss                 critical since 12-04 06:26 ack  Fuel fell 2.9 L with the gen…",
       "",
       "ALARM CHANGES",
       "  06:30 demo-1 fuel-loss acknowledged — Fuel fell 2.9 L with the generator off",

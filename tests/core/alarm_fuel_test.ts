@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { fuelLossAllowanceL, runHoursLeft } from "../../src/core/alarm_fuel.ts";
+import { newAlarmRuleState, seedAlarmRuleState } from "../../src/core/alarm_rules.ts";
 import { changes, ctx, profile, rec, run } from "./alarm_fixtures.ts";
 
 const fuel = (levels: number[], extra: (i: number) => object = () => ({})) =>
@@ -113,4 +114,22 @@ Deno.test("fuel-loss raises when the level falls faster than the running generat
   assert.deepEqual(changes(steps), ["8 fuel-loss raised"]);
   assert.match(steps[0]!.conditions[0]!.message, /faster than the running generator can burn/);
   assert.equal(steps[0]!.conditions[0]!.values.genRunning, true);
+});
+
+Deno.test("a fuel loss reloaded open at start clears on a refuel during the restart", () => {
+  // Raised at 57 % with the generator off; the backend restarts; the tank reads 70 % after.
+  const raised = { values: { fuelPct: 57, genRunning: false }, raisedAt: "2026-03-19T23:00:00Z" };
+  const seeded = seedAlarmRuleState(newAlarmRuleState(), new Map([["fuel-loss", raised]]));
+  // The median needs three readings: at the third, 70 − 57 = 13 points ≥ the 5 of a refuel.
+  const after = run(fuel([70, 70, 70, 70]), ctx(), seeded);
+  assert.deepEqual(changes(after.steps), ["2 fuel-loss cleared"]);
+  assert.equal(after.steps[0]!.conditions[0]!.message, "Tank refilled (70 %)");
+  // Without a refuel it stays open: the level it was raised at is the reference.
+  assert.deepEqual(changes(run(fuel([57, 57, 57, 57]), ctx(), seeded).steps), []);
+  // An alarm stored without those values still only comes back active.
+  const bare = seedAlarmRuleState(
+    newAlarmRuleState(),
+    new Map([["fuel-loss", { values: {}, raisedAt: raised.raisedAt }]]),
+  );
+  assert.deepEqual(changes(run(fuel([70, 70, 70, 70]), ctx(), bare).steps), []);
 });
