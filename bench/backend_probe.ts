@@ -16,17 +16,31 @@ const options = JSON.parse(Deno.args[0]!) as {
   databaseUrl: string;
   commandIntervalS: number;
 };
-const quiet: Logger = {
-  debug() {},
-  info() {},
-  warn: (msg, fields) => console.error(`backend warn: ${msg} ${JSON.stringify(fields ?? {})}`),
-  error: (msg, fields) => console.error(`backend error: ${msg} ${JSON.stringify(fields ?? {})}`),
+/**
+ * Warnings and errors on stderr, the first SHOWN of each message; the rest are counted and the
+ * counts printed at the stop (a fleet's stop raises site-offline once per site: 100 000 lines).
+ */
+const SHOWN = 3;
+const said = new Map<string, number>();
+const say = (level: "warn" | "error") => (msg: string, fields?: Record<string, unknown>) => {
+  const key = `${level}: ${msg}`;
+  const n = (said.get(key) ?? 0) + 1;
+  said.set(key, n);
+  if (n <= SHOWN) console.error(`backend ${key} ${JSON.stringify(fields ?? {})}`);
 };
+const quiet: Logger = { debug() {}, info() {}, warn: say("warn"), error: say("error") };
+function sayCounts(): void {
+  for (const [key, n] of said) {
+    if (n > SHOWN) console.error(`backend ${key}: ${n} in all, the first ${SHOWN} shown`);
+  }
+}
 const service = new BackendService({
   mqttUrl: options.mqttUrl,
   databaseUrl: options.databaseUrl,
   commandIntervalS: options.commandIntervalS,
-  weather: {},
+  // No weather service: a benchmark must not send the free API a request per grid cell of its
+  // fleet. A closed port fails at once and the planner takes the climatology fallback.
+  weather: { openMeteoUrl: "http://127.0.0.1:4" },
   log: quiet,
   clientId: `kasi-bench-backend-${crypto.randomUUID().slice(0, 6)}`,
   sessionExpiryS: 0,
@@ -66,6 +80,7 @@ for await (const chunk of lines) {
       console.log(JSON.stringify({ pending: stats.pending, planning: stats.planning }));
     } else if (command === "stop") {
       await service.stop();
+      sayCounts();
       console.log(JSON.stringify({ stopped: true }));
       Deno.exit(0);
     }

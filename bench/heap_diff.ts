@@ -5,7 +5,7 @@
  * how many of the site's numbers are boxed (a number in an object's field that is not a small
  * integer is a 16-byte HeapNumber of its own).
  *
- *   deno run -A bench/heap_diff.ts FILE.base FILE --sites 100000 [--top 25]
+ *   deno run -A bench/heap_diff.ts FILE.base FILE --sites 100000 [--top 25]   (N: --memory-sites)
  */
 import { parseArgs } from "node:util";
 
@@ -17,7 +17,10 @@ const { values, positionals } = parseArgs({
 const sites = Number(values.sites);
 const top = Number(values.top);
 if (positionals.length !== 2 || !Number.isSafeInteger(sites) || sites <= 0) {
-  console.error("usage: bench/heap_diff.ts BASE.heapsnapshot AFTER.heapsnapshot --sites N");
+  console.error(
+    "usage: bench/heap_diff.ts FILE.base FILE --sites N  (bench:fleet --heap-snapshot FILE " +
+      "wrote the two; N is its --memory-sites)",
+  );
   Deno.exit(2);
 }
 
