@@ -231,7 +231,11 @@ try {
       const after = await probe.ask("mem");
       if (values["heap-snapshot"]) {
         await probe.ask(`heap ${values["heap-snapshot"]}`);
-        say(`memory: heap snapshot written to ${values["heap-snapshot"]}`);
+        const file = values["heap-snapshot"];
+        say(
+          `memory: heap snapshots written to ${file}.base and ${file}; per site by shape: ` +
+            `deno run -A bench/heap_diff.ts ${file}.base ${file} --sites ${memorySites}`,
+        );
       }
       const commanded = fleet.metrics.counts.sitesCommanded;
       await fleet.stop();

@@ -9,19 +9,33 @@
  */
 import { parseArgs } from "node:util";
 
-const { values, positionals } = parseArgs({
-  args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
-  allowPositionals: true,
-  options: { sites: { type: "string" }, top: { type: "string", default: "25" } },
-});
+const USAGE = "usage: bench/heap_diff.ts FILE.base FILE --sites N [--top 25]  (bench:fleet " +
+  "--heap-snapshot FILE wrote the two; N is its --memory-sites)";
+
+function usage(problem: string): never {
+  console.error(`heap_diff: ${problem}\n${USAGE}`);
+  Deno.exit(2);
+}
+
+let parsed;
+try {
+  parsed = parseArgs({
+    args: Deno.args[0] === "--" ? Deno.args.slice(1) : Deno.args,
+    allowPositionals: true,
+    options: { sites: { type: "string" }, top: { type: "string", default: "25" } },
+  });
+} catch (error) {
+  usage((error as Error).message);
+}
+const { values, positionals } = parsed;
 const sites = Number(values.sites);
 const top = Number(values.top);
-if (positionals.length !== 2 || !Number.isSafeInteger(sites) || sites <= 0) {
-  console.error(
-    "usage: bench/heap_diff.ts FILE.base FILE --sites N  (bench:fleet --heap-snapshot FILE " +
-      "wrote the two; N is its --memory-sites)",
-  );
-  Deno.exit(2);
+if (positionals.length !== 2) usage(`two snapshot files wanted, got ${positionals.length}`);
+if (!Number.isSafeInteger(sites) || sites <= 0) {
+  usage(`--sites must be a whole number above 0, got ${values.sites ?? "none"}`);
+}
+if (!Number.isSafeInteger(top) || top <= 0) {
+  usage(`--top must be a whole number above 0, got ${values.top}`);
 }
 
 interface Shape {
@@ -47,7 +61,16 @@ interface Snapshot {
 
 /** Bytes, objects and boxed numbers by shape: "Constructor:prop,prop,…" for objects. */
 function shapes(path: string): Map<string, Shape> {
-  const d = JSON.parse(Deno.readTextFileSync(path)) as Snapshot;
+  let d: Snapshot;
+  try {
+    d = JSON.parse(Deno.readTextFileSync(path)) as Snapshot;
+    if (!d?.snapshot?.meta?.node_fields) throw new Error("no snapshot.meta.node_fields");
+  } catch (error) {
+    console.error(
+      `heap_diff: ${path} is not a readable V8 heap snapshot: ${(error as Error).message}`,
+    );
+    Deno.exit(1);
+  }
   const { node_fields: nf, node_types, edge_fields: ef, edge_types } = d.snapshot.meta;
   const nodeTypes = node_types[0], edgeTypes = edge_types[0];
   const [n, en] = [nf.length, ef.length];
@@ -94,6 +117,9 @@ const rows = [...after].map(([key, a]) => {
 }).sort((x, y) => y.bytes - x.bytes);
 const total = rows.reduce((sum, r) => sum + r.bytes, 0);
 console.log(`V8 heap per site, by shape (${sites} sites): ${total.toFixed(0)} bytes`);
+if (total < 0) {
+  console.log("  (the second snapshot holds less than the first: the base, FILE.base, goes first)");
+}
 console.log("  bytes  objects  boxed numbers  shape");
 for (const r of rows.slice(0, top)) {
   console.log(
