@@ -11,6 +11,7 @@ import type { SocEstimate } from "../core/soc_estimator.ts";
 import type { Source, TelemetryRecord } from "../core/telemetry.ts";
 import type { SiteStatus } from "../db/store.ts";
 import type { AdviceBasis, FuelKnowledge, SentCommand, SiteState } from "./site_state.ts";
+import { orNaN, orNull } from "../core/held_numbers.ts";
 
 /** Where each number sits; NaN stands for null. */
 const ADVISED_AT_MS = 0;
@@ -24,9 +25,6 @@ const COMMAND_SEQ = 7;
 const COMMAND_ISSUED_MS = 8;
 const COMMAND_VALID_MS = 9;
 const LAST_SEQ = 10;
-
-const orNaN = (v: number | null) => v ?? NaN;
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
 export class SiteEntry implements SiteState {
   siteId: string;

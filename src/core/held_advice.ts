@@ -7,6 +7,7 @@ import type { Forecast, Mode, Strategy } from "./command.ts";
 import type { Advice, PlannedAdvice } from "./advice.ts";
 import { adviceReason } from "./advice_reason.ts";
 import type { Prediction } from "./prediction.ts";
+import { dateOrNull, orNaN, orNull } from "./held_numbers.ts";
 
 /** Where each number sits in HeldAdvice's array; NaN stands for null. */
 const GEN_START = 0;
@@ -20,22 +21,17 @@ const PV_COVERS_MS = 7;
 const BATTERY_P10 = 8;
 const BATTERY_P90 = 9;
 const OUTAGE_MS = 10;
+/** The prediction's battery and diesel hours are `predictedBatteryH` and `predictedDieselH`. */
 const PRED_SOC = 11;
 const PRED_FROM_VOLTAGE = 12;
-const PRED_BATTERY_H = 13;
-const PRED_DIESEL_H = 14;
-const PRED_FUEL_LPH = 15;
-const SOC_UNCERTAINTY = 16;
-const CAPACITY_WH = 17;
-const MEAN_LOAD_W = 18;
-const MEAN_PV_W = 19;
-const SOLAR_COUNTED = 20;
-const GENERATOR_KW = 21;
-const TANK_P50_H = 22;
-
-const orNaN = (v: number | null | undefined) => v ?? NaN;
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
-const dateOrNull = (ms: number) => (Number.isNaN(ms) ? null : new Date(ms));
+const PRED_FUEL_LPH = 13;
+const SOC_UNCERTAINTY = 14;
+const CAPACITY_WH = 15;
+const MEAN_LOAD_W = 16;
+const MEAN_PV_W = 17;
+const SOLAR_COUNTED = 18;
+const GENERATOR_KW = 19;
+const TANK_P50_H = 20;
 
 /**
  * The advice as the backend holds it, for each of its sites: without the forward forecast, and
@@ -76,8 +72,6 @@ class HeldAdvice implements Advice {
       orNaN(a.nextOutageAt?.getTime()),
       p.socPct,
       p.socFromVoltage ? 1 : 0,
-      p.batteryH,
-      p.dieselH,
       p.fuelRateLph,
       f.socUncertaintyPct,
       f.capacityWh,
@@ -116,8 +110,8 @@ class HeldAdvice implements Advice {
     return {
       socPct: n[PRED_SOC]!,
       socFromVoltage: n[PRED_FROM_VOLTAGE] === 1,
-      batteryH: n[PRED_BATTERY_H]!,
-      dieselH: n[PRED_DIESEL_H]!,
+      batteryH: n[BATTERY_H]!,
+      dieselH: n[DIESEL_H]!,
       fuelRateLph: n[PRED_FUEL_LPH]!,
     };
   }

@@ -4,6 +4,7 @@
  * beside the bucket arrays. As fields, ten of its numbers were 16-byte boxes of their own.
  */
 import type { LoadProfileState } from "./load_forecast.ts";
+import { orNaN, orNull } from "./held_numbers.ts";
 
 /** Where each number sits; NaN stands for null. */
 const UTC_OFFSET_MIN = 0;
@@ -18,9 +19,6 @@ const HOUR_KEY = 8;
 const HOUR_SUM_WS = 9;
 const HOUR_COVERED_S = 10;
 const LEARNED_HOUR_KEY = 11;
-
-const orNaN = (v: number | null) => v ?? NaN;
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
 class HeldLoadProfile implements LoadProfileState {
   readonly buckets: Float16Array | null;

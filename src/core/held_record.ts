@@ -6,6 +6,7 @@
  * about 210.
  */
 import type { Source, TelemetryRecord } from "./telemetry.ts";
+import { orNaN, orNull } from "./held_numbers.ts";
 
 /** Where each number sits; NaN stands for null. */
 const TIME_MS = 10;
@@ -19,9 +20,6 @@ const GEN_W = 6;
 const FUEL = 7;
 const SHED_TIER = 8;
 const SEQ = 9;
-
-const orNaN = (v: number | null) => v ?? NaN;
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
 
 class HeldRecord implements TelemetryRecord {
   readonly siteId: string;

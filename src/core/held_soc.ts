@@ -5,6 +5,7 @@
  * were 240 bytes a site, where this holds about 150.
  */
 import type { LowVoltageRun, SocEstimate, SocMethod } from "./soc_estimator.ts";
+import { dateOrNull, orNaN, orNull } from "./held_numbers.ts";
 
 /** Where each number sits; NaN stands for null. */
 const TIME_MS = 0;
@@ -13,10 +14,6 @@ const UNCERTAINTY = 2;
 const REST_SINCE_MS = 3;
 const CHARGED_SINCE_MS = 4;
 const BATTERY_A = 5;
-
-const orNaN = (v: number | null | undefined) => v ?? NaN;
-const orNull = (v: number) => (Number.isNaN(v) ? null : v);
-const dateOrNull = (ms: number) => (Number.isNaN(ms) ? null : new Date(ms));
 
 class HeldSoc implements SocEstimate {
   readonly method: SocMethod;
