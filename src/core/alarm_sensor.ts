@@ -50,9 +50,9 @@ interface Slots {
   burnedPct: number;
 }
 
-let slotCount = 0;
 const SLOTS: readonly Slots[] = (() => {
-  const take = (has: boolean) => (has ? slotCount++ : -1);
+  let next = 0;
+  const take = (has: boolean) => (has ? next++ : -1);
   return FIELDS.map(({ name }) => {
     const jump = name in JUMP_UNITS;
     const stuck = STUCK_FIELDS.includes(name);
@@ -77,7 +77,7 @@ const SLOTS: readonly Slots[] = (() => {
  * whether the generator ran, NaN before the first record. Held as numbers, not as the record:
  * the site state holds the newest record in its own compact form (held_record.ts).
  */
-const PREV = slotCount;
+const PREV = Math.max(...SLOTS.flatMap((at) => Object.values(at))) + 1;
 const PREV_TIME_MS = PREV + FIELDS.length;
 const PREV_GEN_RUNNING = PREV_TIME_MS + 1;
 

@@ -339,14 +339,14 @@ function learnHour(
  * a sample stands for the time since the previous one, at most an hour.
  */
 export function updateLoadProfile(held: LoadProfileState, sample: LoadSample): LoadProfileState {
-  // Plain fields to spread: a held profile (held_load_profile.ts) has them as getters.
-  const state = plainLoadProfile(held);
   const ms = sample.time.getTime();
   if (!Number.isFinite(ms)) throw new KasiError("INPUT_INVALID", `sample.time is invalid`);
   if (!Number.isFinite(sample.loadW) || sample.loadW < 0) {
     throw new KasiError("INPUT_INVALID", `sample.loadW must be ≥ 0 W, got ${sample.loadW}`);
   }
-  if (state.lastSampleMs !== null && ms <= state.lastSampleMs) return held;
+  if (held.lastSampleMs !== null && ms <= held.lastSampleMs) return held;
+  // Plain fields to spread: a held profile (held_load_profile.ts) has them as getters.
+  const state = plainLoadProfile(held);
   const dtS = state.lastSampleMs === null
     ? 0
     : Math.min((ms - state.lastSampleMs) / 1000, MAX_SAMPLE_WEIGHT_S);
